@@ -1,0 +1,306 @@
+"""zero_to_hero.datasets against a real loopback HTTP server, a mirror folder and the cache."""
+
+import hashlib
+import http.server
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from zero_to_hero import datasets
+from zero_to_hero.datasets import Dataset, DatasetError, fetch, read_text
+
+CONTENT = "".join(f"name{i}\n" for i in range(20000)).encode()  # ~200 kB, several chunks
+SHA = hashlib.sha256(CONTENT).hexdigest()
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    delay_s = 0.0  # per chunk, to make concurrent downloads overlap
+    requests = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).requests += 1
+        path = Path(self.directory) / self.path.lstrip("/")
+        if self.path.startswith("/hang"):
+            time.sleep(3)
+            return
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for i in range(0, len(data), 1 << 15):
+            self.wfile.write(data[i : i + (1 << 15)])
+            time.sleep(self.delay_s)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serves tmp_path/www over HTTP on 127.0.0.1; yields (url prefix, folder)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    Handler.requests = 0
+    Handler.delay_s = 0.0
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Handler(*a, directory=str(www)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An empty cache, no mirror, and a registry holding one small data set 'toy' on a dead URL."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(cache))
+    monkeypatch.delenv("ZERO_TO_HERO_MIRROR", raising=False)
+    toy = Dataset("toy", "toy.txt", "http://127.0.0.1:9/toy.txt", SHA, len(CONTENT), "test data")
+    monkeypatch.setattr(datasets, "REGISTRY", {"toy": toy})
+    return cache
+
+
+def leftovers(cache: Path):
+    return sorted(p.name for p in cache.iterdir() if p.name.endswith(".part"))
+
+
+def test_http_download_is_verified_and_cached(env, server, monkeypatch):
+    url, www = server
+    (www / "toy.txt").write_bytes(CONTENT)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url + "/")
+    path = fetch("toy")
+    assert path == env / "toy.txt"
+    assert path.read_bytes() == CONTENT
+    assert Handler.requests == 1
+    # a cache hit needs no network: the server is gone
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", "http://127.0.0.1:9")
+    assert fetch("toy") == path
+    assert Handler.requests == 1
+
+
+def test_canonical_url_is_used_without_mirror(env, server, monkeypatch):
+    url, www = server
+    (www / "toy.txt").write_bytes(CONTENT)
+    d = datasets.REGISTRY["toy"]
+    monkeypatch.setitem(datasets.REGISTRY, "toy", Dataset(d.name, d.filename, url + "/toy.txt", SHA, d.size, ""))
+    assert fetch("toy").read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize(
+    "served, expected",
+    [(CONTENT[: len(CONTENT) // 2], "truncated or corrupted"), (CONTENT.replace(b"7", b"8"), "truncated or corrupted")],
+    ids=["truncated", "corrupted"],
+)
+def test_bad_download_is_rejected_and_nothing_is_left(env, server, monkeypatch, served, expected):
+    url, www = server
+    (www / "toy.txt").write_bytes(served)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url)
+    with pytest.raises(DatasetError, match=expected) as e:
+        fetch("toy")
+    assert SHA in str(e.value) and hashlib.sha256(served).hexdigest() in str(e.value)
+    assert not (env / "toy.txt").exists()
+    assert leftovers(env) == []
+
+
+def test_http_404(env, server, monkeypatch):
+    url, _ = server
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url)
+    with pytest.raises(DatasetError, match=r"HTTP 404 .* for http://127\.0\.0\.1:\d+/toy\.txt"):
+        fetch("toy")
+    assert leftovers(env) == [] and not (env / "toy.txt").exists()
+
+
+def test_no_network_and_no_mirror_says_what_to_set(env):
+    with pytest.raises(DatasetError, match=r"cannot download http://127\.0\.0\.1:9/toy\.txt.*ZERO_TO_HERO_MIRROR="):
+        fetch("toy")
+
+
+def test_network_read_times_out(env, server, monkeypatch):
+    url, _ = server
+    monkeypatch.setattr(datasets, "TIMEOUT_S", 0.5)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url + "/hang")
+    start = time.perf_counter()
+    with pytest.raises(DatasetError, match="timed out"):
+        fetch("toy")
+    assert time.perf_counter() - start < 2.5
+
+
+def test_mirror_folder(env, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(mirror))
+    with pytest.raises(DatasetError, match=r"mirror folder .* has no toy\.txt"):
+        fetch("toy")
+    (mirror / "toy.txt").write_bytes(CONTENT)
+    assert fetch("toy").read_bytes() == CONTENT
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path / "nowhere"))
+    (env / "toy.txt").unlink()
+    with pytest.raises(DatasetError, match="is not a folder"):
+        fetch("toy")
+
+
+def test_cached_file_with_wrong_hash_is_fetched_again(env, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(CONTENT)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(mirror))
+    path = fetch("toy")
+    path.write_bytes(b"damaged")
+    assert fetch("toy").read_bytes() == CONTENT
+
+
+def _fetch_in_child(url, cache, queue):
+    os.environ["ZERO_TO_HERO_MIRROR"] = url
+    os.environ["ZERO_TO_HERO_CACHE"] = cache
+    queue.put(str(fetch("toy")))
+
+
+def test_concurrent_fetches_do_not_corrupt_the_cache(env, server):
+    url, www = server
+    (www / "toy.txt").write_bytes(CONTENT)
+    Handler.delay_s = 0.02  # ~7 chunks: the two downloads would overlap without the lock
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_fetch_in_child, args=(url, str(env), queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    assert {queue.get(), queue.get()} == {str(env / "toy.txt")}
+    assert (env / "toy.txt").read_bytes() == CONTENT
+    assert leftovers(env) == []
+    assert Handler.requests == 1  # the second process found the first one's verified copy
+
+
+def test_user_file_is_used_as_is(env, tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("anna\nbob\n")
+    assert fetch(str(mine)) == mine
+    assert read_text(str(mine)) == "anna\nbob\n"
+
+
+def test_user_file_not_utf8(env, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\xfe\n")
+    with pytest.raises(DatasetError, match=r"bad\.txt is not UTF-8 text \(byte 3"):
+        read_text(str(bad))
+
+
+def test_unknown_name_lists_valid_ones(env):
+    with pytest.raises(DatasetError, match=r"unknown data set or missing file 'nope'; valid names: toy"):
+        fetch("nope")
+
+
+# --- command line: in-process for the registry above, as a subprocess for the real one ---
+
+
+def cli(*argv):
+    return datasets.run_main(datasets.main, list(argv))
+
+
+def test_cli_fetch_prints_only_paths(env, tmp_path, monkeypatch, capsys):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("x\n")
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "toy.txt").write_bytes(CONTENT)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path / "mirror"))
+    cli("fetch", "toy", str(mine))
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [str(env / "toy.txt"), str(mine)]
+    assert out.err == ""
+
+
+def test_cli_list_shows_cached_state(env, tmp_path, monkeypatch, capsys):
+    cli("list")
+    row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("toy")][0]
+    assert f"{len(CONTENT):,} B" in row and " - " in row and "http://127.0.0.1:9" in row
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "toy.txt").write_bytes(CONTENT)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path / "mirror"))
+    fetch("toy")
+    cli("list")
+    row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("toy")][0]
+    assert "cached" in row
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        ("none", "cannot download http://127.0.0.1:9/toy.txt"),
+        ("404", "HTTP 404"),
+        ("truncated", "truncated or corrupted"),
+        ("mirror-missing", "has no toy.txt"),
+        ("unknown", "valid names: toy"),
+    ],
+)
+def test_cli_errors_exit_2_with_one_line(env, server, tmp_path, monkeypatch, capsys, setup, message):
+    url, www = server
+    name = "toy"
+    if setup == "404":
+        monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url)
+    elif setup == "truncated":
+        (www / "toy.txt").write_bytes(CONTENT[:100])
+        monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url)
+    elif setup == "mirror-missing":
+        monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path))
+    elif setup == "unknown":
+        name = "nope"
+    with pytest.raises(SystemExit) as e:
+        cli("fetch", name)
+    assert e.value.code == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.startswith("error: ") and message in out.err and out.err.count("\n") == 1
+    assert not (env / "toy.txt").exists()
+    if env.exists():
+        assert leftovers(env) == []
+
+
+def test_cli_subprocess_real_registry(tmp_path):
+    environ = {**os.environ, "ZERO_TO_HERO_CACHE": str(tmp_path), "ZERO_TO_HERO_MIRROR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "zero_to_hero.datasets", "fetch", "names"], capture_output=True, text=True, env=environ
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.strip() == f"error: mirror folder {tmp_path} has no names.txt; put it there or unset ZERO_TO_HERO_MIRROR"
+    run = subprocess.run([sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True)
+    assert run.returncode == 0
+    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["names", "tinyshakespeare", "taylorswift"]
+
+
+def test_registry_matches_the_course_files():
+    assert {d.name: d.sha256 for d in datasets.REGISTRY.values()} == {
+        "names": "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
+        "tinyshakespeare": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+        "taylorswift": "c2e39cb822d4ae0caac22152cefc306d466e31217a9c5524e493ad2b76792f57",
+    }
+
+
+def test_mirror_of_the_real_data_when_present(tmp_path, monkeypatch):
+    """With the course mirror (as in CI), the real names.txt verifies against its registry hash."""
+    mirror = os.environ.get("ZERO_TO_HERO_MIRROR", "")
+    if not mirror or not (Path(mirror) / "names.txt").is_file():
+        pytest.skip("ZERO_TO_HERO_MIRROR does not point at a folder with the course data")
+    monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(tmp_path))
+    path = fetch("names")
+    assert path.stat().st_size == 228145 and read_text("names").count("\n") == 32033
+
+
+def test_socket_helper_sanity():
+    # port 9 (discard) must be closed on the test machine for the "no network" tests to mean anything
+    with socket.socket() as s:
+        s.settimeout(1)
+        assert s.connect_ex(("127.0.0.1", 9)) != 0

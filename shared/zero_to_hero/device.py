@@ -1,0 +1,89 @@
+"""Device choice, training precision and seeding — the few lines every train.py needs.
+
+    device = pick_device(args.device)             # "auto" -> cuda, then mps, then cpu
+    dtype = default_dtype(device)                 # bf16 where supported, fp16 on older CUDA, else fp32
+    with autocast(device, dtype): loss = model(x) # a no-op context for fp32
+    scaler = grad_scaler(device, dtype)           # enabled only for fp16
+    seed_everything(1337)
+"""
+
+import contextlib
+import random
+
+import torch
+
+from zero_to_hero.errors import UserError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def _mps_available() -> bool:
+    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` is the best available device; asking for an unavailable one is a UserError."""
+    kind = name.split(":")[0]
+    if kind not in DEVICES:
+        raise UserError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)} (or cuda:N)")
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device {name!r} asked for, but CUDA is not available here; use --device cpu or auto")
+        index = int(name.split(":")[1]) if ":" in name else 0
+        if index >= torch.cuda.device_count():
+            raise UserError(f"device {name!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
+    if kind == "mps" and not _mps_available():
+        raise UserError("device 'mps' asked for, but MPS is not available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16 on CUDA that supports it, float16 on older CUDA, float32 elsewhere."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def parse_dtype(name: str, device: torch.device) -> torch.dtype:
+    """A dtype from its name ('auto' = default_dtype); one the device cannot train in is a UserError."""
+    if name == "auto":
+        return default_dtype(device)
+    if name not in DTYPES:
+        raise UserError(f"unknown dtype {name!r}; choose one of auto, {', '.join(DTYPES)}")
+    dtype = DTYPES[name]
+    if torch.device(device).type == "cuda" and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise UserError("this GPU does not support bfloat16; use dtype float16 (with grad scaling) or auto")
+    return dtype
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Mixed-precision context for the forward pass; a no-op for float32."""
+    device = torch.device(device)
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(device: torch.device, dtype: torch.dtype) -> torch.amp.GradScaler:
+    """Loss scaling guards fp16 gradients against underflow; bf16 and fp32 don't need it (disabled)."""
+    device = torch.device(device)
+    return torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch (all devices); returns a CPU generator seeded the same."""
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:
+        pass
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
