@@ -275,7 +275,8 @@ def test_cli_subprocess_real_registry(tmp_path):
     )
     assert run.returncode == 2
     assert run.stdout == ""
-    assert run.stderr.strip() == f"error: mirror folder {tmp_path} has no names.txt; put it there or unset ZERO_TO_HERO_MIRROR"
+    expected = f"error: mirror folder {tmp_path} has no names.txt; put it there or unset ZERO_TO_HERO_MIRROR"
+    assert run.stderr.strip() == expected
     run = subprocess.run([sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True)
     assert run.returncode == 0
     assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["names", "tinyshakespeare", "taylorswift"]

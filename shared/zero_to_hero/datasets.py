@@ -18,8 +18,6 @@ import argparse
 import contextlib
 import hashlib
 import os
-import shutil
-import socket
 import sys
 import tempfile
 import urllib.error
@@ -106,7 +104,7 @@ def _open_source(d: Dataset):
         return urllib.request.urlopen(url, timeout=TIMEOUT_S), url
     except urllib.error.HTTPError as e:
         raise DatasetError(f"HTTP {e.code} {e.reason} for {url}") from None
-    except (urllib.error.URLError, socket.timeout, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise DatasetError(
             f"cannot download {url} ({reason}); without network, set ZERO_TO_HERO_MIRROR to a folder "
@@ -141,7 +139,7 @@ def _download(d: Dataset, target: Path) -> None:
             while True:
                 try:
                     chunk = source.read(CHUNK)
-                except (socket.timeout, OSError) as e:
+                except (TimeoutError, OSError) as e:
                     raise DatasetError(f"download of {where} failed midway ({e}); try again") from None
                 if not chunk:
                     break

@@ -1,5 +1,6 @@
 """Device choice, training precision and seeding — the few lines every train.py needs.
 
+Usage:
     device = pick_device(args.device)             # "auto" -> cuda, then mps, then cpu
     dtype = default_dtype(device)                 # bf16 where supported, fp16 on older CUDA, else fp32
     with autocast(device, dtype): loss = model(x) # a no-op context for fp32
