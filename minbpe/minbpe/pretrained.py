@@ -1,0 +1,50 @@
+"""GPT-2, GPT-4 and GPT-4o tokenizers, rebuilt from the ranks that tiktoken publishes.
+
+The merges are recovered from the ranks (ranks.py), then encoding runs on our own code: tiktoken
+only supplies the ranks and special tokens. All three permute the single bytes (GPT-2 put the
+printable ones first), which `byte_ids` carries.
+"""
+
+import tiktoken
+
+from minbpe.ranks import merges_from_ranks
+from minbpe.regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, RegexTokenizer
+
+
+class PretrainedTokenizer(RegexTokenizer):
+    encoding_name = ""  # tiktoken's name for the ranks
+    split_pattern = ""
+
+    def __init__(self):
+        super().__init__(self.split_pattern)
+        # Needs the ranks file: tiktoken downloads it once, or reads it from $TIKTOKEN_CACHE_DIR offline.
+        encoding = tiktoken.get_encoding(self.encoding_name)
+        self.merges, self.byte_ids = merges_from_ranks(encoding._mergeable_ranks)
+        self.special_tokens = {token: encoding.encode_single_token(token) for token in encoding.special_tokens_set}
+        self._rebuild()
+
+
+class GPT2Tokenizer(PretrainedTokenizer):
+    """GPT-2's tokenizer (tiktoken's "gpt2"): 50,257 tokens."""
+
+    encoding_name, split_pattern = "gpt2", GPT2_SPLIT_PATTERN
+
+
+class GPT4Tokenizer(PretrainedTokenizer):
+    """GPT-4's tokenizer (tiktoken's "cl100k_base"): 100,256 tokens + special tokens."""
+
+    encoding_name, split_pattern = "cl100k_base", GPT4_SPLIT_PATTERN
+
+
+class GPT4oTokenizer(PretrainedTokenizer):
+    """GPT-4o's tokenizer (tiktoken's "o200k_base"): 199,998 tokens + special tokens."""
+
+    encoding_name, split_pattern = "o200k_base", GPT4O_SPLIT_PATTERN
+
+
+if __name__ == "__main__":
+    tokenizer = GPT4Tokenizer()
+    text = "hello world!!!? (안녕하세요!) lol123 😉"
+    ids = tokenizer.encode(text)
+    print(ids)
+    print(ids == tiktoken.get_encoding("cl100k_base").encode(text), tokenizer.decode(ids) == text)

@@ -1,0 +1,69 @@
+"""RegexTokenizer: split the text with a regex first (words, numbers, punctuation, whitespace), then
+byte-level BPE inside each piece. This is GPT-2's and GPT-4's design: merges never cross a piece, so
+"dog." and "dog!" share the token " dog".
+
+The patterns are tiktoken's, character for character (a test checks).
+"""
+
+import regex
+import tiktoken
+
+from minbpe.base import Tokenizer
+from minbpe.ranks import ranks_from_merges
+
+GPT2_SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+# GPT-4: case-insensitive contractions, numbers in groups of at most 3 digits, newlines kept apart.
+GPT4_SPLIT_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|"""
+    r"""\s+(?!\S)|\s"""
+)
+# GPT-4o: words split at case changes (camelCase -> camel Case), contractions glued to their word.
+GPT4O_SPLIT_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+
+class RegexTokenizer(Tokenizer):
+    accepts_pattern = True
+
+    def __init__(self, pattern: str | None = None):
+        """pattern: the split regex (`regex` module syntax); GPT-4's by default."""
+        super().__init__()
+        self._set_pattern(GPT4_SPLIT_PATTERN if pattern is None else pattern)
+
+    def _set_pattern(self, pattern: str) -> None:
+        try:
+            self._compiled = regex.compile(pattern)
+        except regex.error as e:
+            raise ValueError(f"invalid split pattern {pattern!r}: {e}") from None
+        self.pattern = pattern
+
+    def _split(self, text: str) -> list[str]:
+        return self._compiled.findall(text)
+
+    def to_tiktoken(self, name: str = "minbpe") -> tiktoken.Encoding:
+        """This tokenizer as a `tiktoken.Encoding` that encodes identically, at tiktoken's speed.
+
+        Raises ValueError when tiktoken's byte-level algorithm cannot reproduce the merges (see ranks.py).
+        """
+        ranks = ranks_from_merges(self.vocab, self.merges)
+        return tiktoken.Encoding(
+            name=name, pat_str=self.pattern, mergeable_ranks=ranks, special_tokens=dict(self.special_tokens)
+        )
+
+
+if __name__ == "__main__":
+    tokenizer = RegexTokenizer()
+    text = "hello hello world, hello world!"
+    tokenizer.train(text, 256 + 8, verbose=True)
+    ids = tokenizer.encode(text)
+    print(ids, [tokenizer.decode([i]) for i in ids])
+    print(tokenizer.to_tiktoken().encode(text) == ids)
