@@ -1,0 +1,57 @@
+"""Checkpoints: written atomically (temp file + rename), read with weights_only=True.
+
+A checkpoint is a dict of tensors and plain Python values: the model's weights and its constructor
+arguments, the tokenizer (so sample.py decodes with the checkpoint's own vocabulary), and — for
+resuming — the optimizer, the iteration, the best val loss and the random-number generators' states.
+"""
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from nanogpt.bigram import BigramLanguageModel
+from nanogpt.data import Tokenizer
+from nanogpt.model import GPT, GPTConfig
+from zero_to_hero import UserError
+
+FILENAME = "ckpt.pt"
+
+
+def save_checkpoint(checkpoint: dict, out_dir) -> Path:
+    path = Path(out_dir) / FILENAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(checkpoint, tmp)
+    os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint intact
+    return path
+
+
+def load_checkpoint(out_dir, device="cpu") -> dict:
+    path = Path(out_dir) / FILENAME
+    if not path.is_file():
+        raise UserError(f"no checkpoint at {path}; train one first (python train.py --out_dir={out_dir})")
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
+    keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
+    missing = {"model", "model_kind", "model_args", "tokenizer"} - keys
+    if missing:
+        raise UserError(f"checkpoint {path} lacks {', '.join(sorted(missing))}; it was not written by nanogpt")
+    return checkpoint
+
+
+def build_model(kind: str, model_args: dict):
+    if kind == "bigram":
+        return BigramLanguageModel(model_args["vocab_size"])
+    return GPT(GPTConfig(**model_args))
+
+
+def model_from_checkpoint(checkpoint: dict):
+    """(model, tokenizer) rebuilt from a checkpoint, weights loaded."""
+    model = build_model(checkpoint["model_kind"], checkpoint["model_args"])
+    model.load_state_dict(checkpoint["model"])
+    return model, Tokenizer.from_meta(checkpoint["tokenizer"])

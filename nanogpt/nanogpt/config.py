@@ -1,0 +1,147 @@
+"""Training configuration: defaults, then a config file, then --key=value overrides (nanoGPT's style).
+
+    cfg = load_config("configs/shakespeare_char_cpu.py", ["--max_iters=500", "--dropout=0.1"])
+
+A config file is Python that assigns some of the keys below (`n_layer = 6`). Every value is checked
+against the key's type; an unknown key or a bad value is a UserError that lists the valid keys.
+"""
+
+import dataclasses
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zero_to_hero import UserError
+
+
+def _key(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    # I/O
+    out_dir: str = _key("out/shakespeare-char", "folder for ckpt.pt and metrics.json")
+    init_from: str = _key("scratch", "'scratch' (a new model) or 'resume' (from out_dir/ckpt.pt)")
+    eval_interval: int = _key(250, "evaluate train/val loss (and maybe checkpoint) every this many iterations")
+    eval_iters: int = _key(50, "batches per split in each evaluation")
+    log_interval: int = _key(50, "print a progress line every this many iterations")
+    always_save_checkpoint: bool = _key(False, "checkpoint at every evaluation, not only when val loss improves")
+    seed: int = _key(1337, "seed for the model init, the batch sampler and dropout")
+    # data
+    dataset: str = _key("tinyshakespeare", "a zero_to_hero data set name or a path to a UTF-8 text file")
+    encoding: str = _key("char", "'char' (vocabulary from the text) or 'gpt2' (tiktoken BPE)")
+    data_dir: str = _key("out/data", "where prepared token files go (one subfolder per dataset and encoding)")
+    batch_size: int = _key(12, "sequences per micro-batch")
+    block_size: int = _key(64, "context length in tokens")
+    gradient_accumulation_steps: int = _key(1, "micro-batches summed into one optimizer step")
+    # model
+    model: str = _key("gpt", "'gpt' or 'bigram' (the lecture's baseline)")
+    n_layer: int = _key(4, "transformer blocks")
+    n_head: int = _key(4, "attention heads per block")
+    n_embd: int = _key(128, "embedding width")
+    dropout: float = _key(0.0, "dropout probability (0 for small data, ~0.1-0.2 when overfitting)")
+    bias: bool = _key(False, "biases in Linear and LayerNorm layers")
+    # optimizer: AdamW, linear warmup then cosine decay to min_lr
+    learning_rate: float = _key(1e-3, "peak learning rate")
+    max_iters: int = _key(2000, "optimizer steps in total")
+    weight_decay: float = _key(0.1, "AdamW weight decay (matrices only; biases, norms and wpe are not decayed)")
+    beta1: float = _key(0.9, "AdamW beta1")
+    beta2: float = _key(0.99, "AdamW beta2")
+    grad_clip: float = _key(1.0, "clip the global gradient norm to this (0 = off)")
+    decay_lr: bool = _key(True, "cosine learning-rate decay (False = constant after warmup)")
+    warmup_iters: int = _key(100, "linear warmup steps")
+    lr_decay_iters: int = _key(2000, "step at which the cosine reaches min_lr (usually = max_iters)")
+    min_lr: float = _key(1e-4, "final learning rate (usually learning_rate / 10)")
+    # system
+    device: str = _key("auto", "auto, cpu, cuda, cuda:N or mps")
+    dtype: str = _key("auto", "auto, float32, bfloat16 or float16 (auto: bf16 on CUDA that has it, else fp32)")
+    compile: bool = _key(False, "torch.compile the model (pays on GPUs; costs minutes of compiling on a CPU)")
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+KEYS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def valid_keys() -> str:
+    return ", ".join(KEYS)
+
+
+def _check(key: str, value, source: str):
+    """value, converted to the key's type; a wrong type is a UserError."""
+    if key not in KEYS:
+        raise UserError(f"unknown config key {key!r} (from {source}); valid keys: {valid_keys()}")
+    kind = KEYS[key].type
+    if isinstance(value, str) and kind is not str:  # from the command line: parse the text
+        text = value.strip()
+        if kind is bool:
+            value = {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), text)
+        else:
+            try:
+                value = kind(text)
+            except ValueError:
+                pass  # reported below
+    if kind is float and type(value) is int:
+        value = float(value)
+    if type(value) is not kind:
+        raise UserError(f"config key {key!r} (from {source}) needs {_TYPE_NAMES[kind]}, got {value!r}")
+    return value
+
+
+def load_config_file(path) -> dict:
+    """The keys a Python config file assigns (names starting with _ and imports are ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file {str(path)!r} not found")
+    try:
+        namespace = runpy.run_path(str(path))
+    except Exception as e:  # a config file is user code: show its error in one line
+        raise UserError(f"config file {path} failed: {type(e).__name__}: {e}") from None
+    values = {k: v for k, v in namespace.items() if not k.startswith("_") and not callable(v)}
+    values = {k: v for k, v in values.items() if type(v).__name__ != "module"}
+    return {k: _check(k, v, str(path)) for k, v in values.items()}
+
+
+def parse_overrides(args: list[str]) -> dict:
+    """['--max_iters=100', ...] -> {'max_iters': 100, ...}, checked."""
+    values = {}
+    for arg in args:
+        if not arg.startswith("--") or "=" not in arg:
+            raise UserError(f"expected --key=value, got {arg!r}; valid keys: {valid_keys()}")
+        key, value = arg[2:].split("=", 1)
+        values[key] = _check(key, value, "the command line")
+    return values
+
+
+def load_config(config_file=None, overrides: list[str] | dict = ()) -> TrainConfig:
+    """Defaults <- config file <- overrides (--key=value strings, or a dict of checked values)."""
+    values = load_config_file(config_file) if config_file else {}
+    if isinstance(overrides, dict):
+        values.update({k: _check(k, v, "the command line") for k, v in overrides.items()})
+    else:
+        values.update(parse_overrides(list(overrides)))
+    cfg = TrainConfig(**values)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Values that have the right type but make no sense."""
+    positive = ["eval_interval", "eval_iters", "log_interval", "batch_size", "block_size"]
+    positive += ["gradient_accumulation_steps", "n_layer", "n_head", "n_embd"]
+    for key in positive:
+        if getattr(cfg, key) <= 0:
+            raise UserError(f"config key {key!r} must be positive, got {getattr(cfg, key)}")
+    for key in ["max_iters", "warmup_iters", "lr_decay_iters"]:
+        if getattr(cfg, key) < 0:
+            raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
+    choices = {"init_from": ("scratch", "resume"), "model": ("gpt", "bigram"), "encoding": ("char", "gpt2")}
+    for key, allowed in choices.items():
+        if getattr(cfg, key) not in allowed:
+            raise UserError(f"config key {key!r} must be one of {', '.join(allowed)}, got {getattr(cfg, key)!r}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise UserError(f"dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.n_embd % cfg.n_head:
+        raise UserError(f"n_embd ({cfg.n_embd}) must be a multiple of n_head ({cfg.n_head})")
+    if cfg.learning_rate <= 0 or cfg.min_lr < 0:
+        raise UserError("learning_rate must be > 0 and min_lr >= 0")

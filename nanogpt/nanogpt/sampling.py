@@ -1,0 +1,46 @@
+"""Text from a trained model: encode a prompt, generate, decode — with the checkpoint's own tokenizer."""
+
+from pathlib import Path
+
+import torch
+
+from zero_to_hero import UserError
+
+
+def read_prompt(start: str) -> str:
+    """`start` itself, or the contents of a file given as FILE:path."""
+    if not start.startswith("FILE:"):
+        return start
+    path = Path(start[len("FILE:") :])
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read prompt file {path} ({e})") from None
+
+
+def sample_text(
+    model,
+    tokenizer,
+    start: str = "\n",
+    max_new_tokens: int = 500,
+    temperature: float = 0.8,
+    top_k: int | None = 200,
+    seed: int = 1337,
+    num_samples: int = 1,
+    device="cpu",
+) -> list[str]:
+    """num_samples continuations of `start` (each returned with the prompt); the same seed gives the same text."""
+    if max_new_tokens < 0 or num_samples < 1:
+        raise UserError("max_new_tokens must be >= 0 and num_samples >= 1")
+    if temperature < 0:
+        raise UserError(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise UserError(f"top_k must be >= 1, got {top_k}")
+    ids = tokenizer.encode(start)
+    if not ids:
+        raise UserError("the prompt is empty; give --start some text (e.g. a newline)")
+    generator = torch.Generator(device=device).manual_seed(seed)
+    idx = torch.tensor([ids] * num_samples, dtype=torch.long, device=device)  # (num_samples, T)
+    model.eval()
+    out = model.generate(idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator)
+    return [tokenizer.decode(row.tolist()) for row in out]

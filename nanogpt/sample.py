@@ -1,0 +1,51 @@
+"""Generate text from a trained checkpoint.
+
+python sample.py --out_dir=out/shakespeare-char --start="ROMEO:" --num_samples=3 --max_new_tokens=200
+python sample.py --start=FILE:prompt.txt --temperature=0.7 --top_k=50 --seed=7
+"""
+
+import argparse
+
+from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
+from nanogpt.sampling import read_prompt, sample_text
+from zero_to_hero import run_main
+from zero_to_hero.device import pick_device
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out_dir", default="out/shakespeare-char", help="folder holding ckpt.pt (from train.py)")
+    parser.add_argument("--start", default="\n", help="prompt text, or FILE:path to read it from a file")
+    parser.add_argument("--num_samples", type=int, default=1, help="how many independent samples")
+    parser.add_argument("--max_new_tokens", type=int, default=500, help="tokens generated per sample")
+    parser.add_argument("--temperature", type=float, default=0.8, help="<1 sharper, >1 more random, 0 greedy")
+    parser.add_argument("--top_k", type=int, default=200, help="sample among the k likeliest tokens only")
+    parser.add_argument("--seed", type=int, default=1337, help="the same seed gives the same samples")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    return parser
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
+    device = pick_device(args.device)
+    model, tokenizer = model_from_checkpoint(load_checkpoint(args.out_dir, device))
+    model.to(device)
+    texts = sample_text(
+        model,
+        tokenizer,
+        read_prompt(args.start),
+        args.max_new_tokens,
+        args.temperature,
+        args.top_k,
+        args.seed,
+        args.num_samples,
+        device,
+    )
+    for i, text in enumerate(texts):
+        if i:
+            print("-" * 40)
+        print(text)
+
+
+if __name__ == "__main__":
+    run_main(main)
