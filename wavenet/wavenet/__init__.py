@@ -1,0 +1,25 @@
+"""Lecture 6: a hierarchical WaveNet-style character model from our own layers, and its dilated form."""
+
+from wavenet.data import Vocabulary, context_windows, padded_sequences, read_words, split_words
+from wavenet.dilated import DilatedPairs, DilatedWaveNet
+from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Module, Sequential, Tanh
+from wavenet.model import Config, hierarchical
+
+__all__ = [
+    "BatchNorm1d",
+    "Config",
+    "DilatedPairs",
+    "DilatedWaveNet",
+    "Embedding",
+    "FlattenConsecutive",
+    "Linear",
+    "Module",
+    "Sequential",
+    "Tanh",
+    "Vocabulary",
+    "context_windows",
+    "hierarchical",
+    "padded_sequences",
+    "read_words",
+    "split_words",
+]

@@ -1,0 +1,190 @@
+"""Training, evaluation and sampling for both forms of the model.
+
+The hierarchical model learns from random (context, next character) examples; the dilated model
+from random whole words, predicting every character of each. Both report the same number: the mean
+cross-entropy per predicted character (each letter and each word's end '.').
+"""
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from wavenet.data import Vocabulary, context_windows, padded_sequences
+from wavenet.dilated import DilatedWaveNet
+from wavenet.layers import Module
+from wavenet.model import Config, hierarchical
+from zero_to_hero import UserError
+
+MODELS = ("hierarchical", "dilated")
+
+
+@dataclass
+class Split:
+    """Hierarchical: x (N, block_size), y (N,). Dilated: x (words, block_size - 1 + T), y (words, T), -1 = none."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def to(self, device) -> "Split":
+        return Split(self.x.to(device), self.y.to(device))
+
+
+def make_split(words: list[str], vocab: Vocabulary, block_size: int, kind: str) -> Split:
+    if kind == "dilated":
+        return Split(*padded_sequences(words, vocab, block_size))
+    return Split(*context_windows(words, vocab, block_size))
+
+
+def loss_of(model: Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the real targets; (B, V) vs (B,) or (B, T, V) vs (B, T)."""
+    logits = model(x, y) if isinstance(model, DilatedWaveNet) else model(x)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1)
+
+
+def get_batch(split: Split, batch_size: int, generator: torch.Generator, block_size: int):
+    """batch_size random examples (hierarchical) or words (dilated), the latter cut to the longest word."""
+    ix = torch.randint(len(split.x), (batch_size,), generator=generator).to(split.x.device)
+    x, y = split.x[ix], split.y[ix]
+    if y.ndim == 2:
+        T = int((y >= 0).sum(1).max())  # positions past every word's end are pure padding
+        x, y = x[:, : block_size - 1 + T], y[:, :T]
+    return x, y
+
+
+@torch.no_grad()
+def evaluate(model: Module, split: Split, chunk: int = 4096) -> float:
+    """Mean loss per predicted character over a whole split, in evaluation mode (running BatchNorm stats)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(0, len(split.x), chunk):
+        x, y = split.x[i : i + chunk], split.y[i : i + chunk]
+        n = int((y >= 0).sum())
+        total += loss_of(model, x, y).item() * n
+        count += n
+    model.train(was_training)
+    return total / count
+
+
+@torch.no_grad()
+def sample(model: Module, vocab: Vocabulary, block_size: int, n: int, generator: torch.Generator, max_len=64):
+    """n words, one character at a time from a context of block_size, until each draws the end '.'."""
+    was_training = model.training
+    model.eval()
+    device = model.parameters()[0].device
+    context = torch.zeros(n, block_size, dtype=torch.long, device=device)
+    out = torch.zeros(n, 0, dtype=torch.long, device=device)
+    for _ in range(max_len):
+        logits = model(context).reshape(n, -1)  # (n, V); the dilated model gives (n, 1, V)
+        nxt = torch.multinomial(F.softmax(logits, dim=-1).cpu(), 1, generator=generator).to(device)  # (n, 1)
+        out = torch.cat([out, nxt], dim=1)
+        context = torch.cat([context[:, 1:], nxt], dim=1)
+        if bool((out == 0).any(1).all()):
+            break
+    model.train(was_training)
+    words = []
+    for row in out.tolist():
+        words.append(vocab.decode(row[: row.index(0)] if 0 in row else row))
+    return words
+
+
+def lr_at(step: int, steps: int, lr: float) -> float:
+    """The lecture's schedule: lr for the first 3/4 of the steps, then lr / 10 (0.1 -> 0.01 at 150k of 200k)."""
+    return lr if step < int(0.75 * steps) else lr / 10
+
+
+def train(model, split, steps, batch_size, lr, generator, block_size, log=print, log_every=10_000):
+    """Plain SGD; returns the loss of every step and the number of predicted characters seen."""
+    params = model.parameters()
+    losses, tokens = [], 0
+    start = last = time.perf_counter()
+    last_step, last_tokens = 0, 0
+    for step in range(steps):
+        x, y = get_batch(split, batch_size, generator, block_size)
+        loss = loss_of(model, x, y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        rate = lr_at(step, steps, lr)
+        with torch.no_grad():
+            for p in params:
+                p.add_(p.grad, alpha=-rate)
+        losses.append(loss.item())
+        tokens += int((y >= 0).sum())
+        if (step + 1) % log_every == 0 or step + 1 == steps:
+            now = time.perf_counter()
+            dt, done = now - last, step + 1 - last_step
+            eta = (now - start) / (step + 1) * (steps - step - 1)
+            log(
+                f"step {step + 1:>7}/{steps} | loss {sum(losses[-done:]) / done:.4f} | lr {rate:g} | "
+                f"{1000 * dt / done:.2f} ms/step | {batch_size * done / dt:,.0f} examples/s | "
+                f"{(tokens - last_tokens) / dt:,.0f} tokens/s | ETA {eta:,.0f} s"
+            )
+            last, last_step, last_tokens = now, step + 1, tokens
+    return losses, tokens
+
+
+def mean_per(losses: list[float], every: int) -> list[float]:
+    """The loss curve the lecture plots: the mean of each run of `every` steps (a last partial run too)."""
+    return [sum(chunk) / len(chunk) for chunk in (losses[i : i + every] for i in range(0, len(losses), every))]
+
+
+def plot_losses(losses: list[float], path, every: int = 1000, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = mean_per(losses, every)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([every * (i + 1) for i in range(len(curve))], curve)
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"train loss (mean per {every} steps)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def save_checkpoint(model: Module, config: Config, kind: str, vocab: Vocabulary, path) -> None:
+    """Tensors in the order parameters() and buffers() list them; written to a temporary file, then renamed."""
+    state = {
+        "kind": kind,
+        "config": config.to_dict(),
+        "chars": vocab.chars,
+        "parameters": [p.detach().cpu() for p in model.parameters()],
+        "buffers": [b.cpu() for b in model.buffers()],
+    }
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:
+    """The model (in eval mode), its vocabulary and kind; a file that isn't our checkpoint is a UserError."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        kind, config, vocab = state["kind"], Config(**state["config"]), Vocabulary(state["chars"])
+        model = build_model(kind, config)
+        with torch.no_grad():
+            for mine, saved in zip(
+                model.parameters() + model.buffers(), state["parameters"] + state["buffers"], strict=True
+            ):
+                mine.copy_(saved)
+    except UserError:
+        raise
+    except Exception as e:  # unreadable, truncated, or another file: one message, not a traceback
+        raise UserError(f"{path} is not a wavenet checkpoint ({type(e).__name__}: {e})") from None
+    return model.eval(), vocab, kind
+
+
+def build_model(kind: str, config: Config, generator: torch.Generator | None = None) -> Module:
+    if kind not in MODELS:
+        raise UserError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}")
+    return DilatedWaveNet(config, generator) if kind == "dilated" else hierarchical(config, generator)
