@@ -79,8 +79,6 @@ def main(argv=None) -> dict:
     Config(block_size=args.block_size)  # a block size that isn't a power of two fails here, before any work
     device = pick_device(args.device)
     torch.set_num_threads(args.threads)
-    out_dir = Path(args.out_dir or f"out/{args.model}")
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     words = read_words(args.input)
     vocab = Vocabulary.from_words(words)
@@ -127,6 +125,8 @@ def main(argv=None) -> dict:
         "threads": torch.get_num_threads(),
         "samples": names,
     }
+    out_dir = Path(args.out_dir or f"out/{args.model}")
+    out_dir.mkdir(parents=True, exist_ok=True)
     plot_losses(losses, out_dir / "loss.png", title=f"{args.model}: val {result['val']:.4f}")
     (out_dir / "samples.txt").write_text("\n".join(names) + "\n")
     save_checkpoint(model, config, args.model, vocab, out_dir / "model.pt")

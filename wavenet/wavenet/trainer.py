@@ -98,7 +98,10 @@ def lr_at(step: int, steps: int, lr: float) -> float:
 
 
 def train(model, split, steps, batch_size, lr, generator, block_size, log=print, log_every=10_000):
-    """Plain SGD; returns the loss of every step and the number of predicted characters seen."""
+    """Plain SGD; returns the loss of every step and the number of predicted characters seen.
+
+    log (None: silent) gets one line every log_every steps: loss, lr, speed and the time left.
+    """
     params = model.parameters()
     losses, tokens = [], 0
     start = last = time.perf_counter()
@@ -115,7 +118,7 @@ def train(model, split, steps, batch_size, lr, generator, block_size, log=print,
                 p.add_(p.grad, alpha=-rate)
         losses.append(loss.item())
         tokens += int((y >= 0).sum())
-        if (step + 1) % log_every == 0 or step + 1 == steps:
+        if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
             now = time.perf_counter()
             dt, done = now - last, step + 1 - last_step
             eta = (now - start) / (step + 1) * (steps - step - 1)

@@ -1,0 +1,92 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from wavenet.model import Config, hierarchical
+from wavenet.trainer import context_windows
+from zero_to_hero import UserError
+
+
+def test_lecture_size():
+    model = hierarchical(Config(vocab_size=27, block_size=8, n_embd=24, n_hidden=128))
+    # 27*24 + (48*128 + 2*128) + 2 * (256*128 + 2*128) + (128*27 + 27)
+    assert sum(p.numel() for p in model.parameters()) == 76_579
+    assert model(torch.zeros(5, 8, dtype=torch.long)).shape == (5, 27)
+
+
+@pytest.mark.parametrize("block_size, levels", [(2, 1), (4, 2), (16, 4)])
+def test_any_power_of_two(block_size, levels):
+    config = Config(vocab_size=5, block_size=block_size, n_embd=3, n_hidden=4)
+    assert config.levels == levels
+    assert hierarchical(config)(torch.zeros(2, block_size, dtype=torch.long)).shape == (2, 5)
+
+
+@pytest.mark.parametrize("block_size", [0, 1, 3, 6, 12])
+def test_block_size_must_be_a_power_of_two(block_size):
+    with pytest.raises(UserError, match="power of two"):
+        Config(block_size=block_size)
+
+
+def test_first_loss_is_near_uniform():
+    g = torch.Generator().manual_seed(0)
+    model = hierarchical(Config(), generator=g)
+    x = torch.randint(27, (512, 8), generator=g)
+    loss = F.cross_entropy(model(x), torch.randint(27, (512,), generator=g))
+    assert abs(loss.item() - math.log(27)) < 0.05  # the head starts 10x smaller: no confident mistakes
+
+
+class TorchHierarchy(nn.Module):
+    """The same model from torch.nn parts: the reference for the whole forward and backward pass."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.embedding = nn.Embedding(config.vocab_size, config.n_embd)
+        widths = [config.n_embd] + [config.n_hidden] * config.levels
+        self.linears = nn.ModuleList(nn.Linear(2 * w, config.n_hidden, bias=False) for w in widths[:-1])
+        self.norms = nn.ModuleList(nn.BatchNorm1d(config.n_hidden) for _ in widths[:-1])
+        self.head = nn.Linear(config.n_hidden, config.vocab_size)
+
+    def forward(self, idx):
+        x = self.embedding(idx)
+        for linear, norm in zip(self.linears, self.norms, strict=True):
+            B, T, C = x.shape
+            x = linear(x.reshape(B, T // 2, 2 * C))
+            x = torch.tanh(norm(x.transpose(1, 2)).transpose(1, 2))
+        return self.head(x.squeeze(1))
+
+
+def copy_into_torch(ours, ref):
+    layers = ours.layers
+    linears = [lay for lay in layers[1:-1] if type(lay).__name__ == "Linear"]
+    norms = [lay for lay in layers if type(lay).__name__ == "BatchNorm1d"]
+    with torch.no_grad():
+        ref.embedding.weight.copy_(layers[0].weight)
+        for a, b in zip(linears, ref.linears, strict=True):
+            b.weight.copy_(a.weight.T)
+        for a, b in zip(norms, ref.norms, strict=True):
+            b.weight.copy_(a.weight), b.bias.copy_(a.bias)
+        ref.head.weight.copy_(layers[-1].weight.T)
+        ref.head.bias.copy_(layers[-1].bias)
+    return linears, norms
+
+
+def test_whole_model_matches_torch_nn(words, vocab):
+    config = Config(vocab_size=len(vocab))
+    ours, ref = hierarchical(config, generator=torch.Generator().manual_seed(0)), TorchHierarchy(config)
+    linears, norms = copy_into_torch(ours, ref)
+    x, y = context_windows(words, vocab, config.block_size)
+    l1, l2 = F.cross_entropy(ours(x), y), F.cross_entropy(ref(x), y)
+    l1.backward(), l2.backward()
+    torch.testing.assert_close(l1, l2)
+    torch.testing.assert_close(ours.layers[0].weight.grad, ref.embedding.weight.grad)
+    for a, b in zip(linears, ref.linears, strict=True):
+        torch.testing.assert_close(a.weight.grad, b.weight.grad.T)
+    for a, b in zip(norms, ref.norms, strict=True):
+        torch.testing.assert_close(a.weight.grad, b.weight.grad)
+        torch.testing.assert_close(a.running_var, b.running_var)
+    torch.testing.assert_close(ours.layers[-1].weight.grad, ref.head.weight.grad.T)
+    ours.eval(), ref.eval()
+    torch.testing.assert_close(ours(x), ref(x))

@@ -1,0 +1,99 @@
+"""train.py end to end on a tiny word list, its errors, and the checkpoint it writes."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from wavenet.trainer import load_checkpoint, lr_at, make_split, mean_per, sample
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import train as train_script  # noqa: E402
+
+
+@pytest.fixture
+def word_file(tmp_path, words):
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(words) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("model", ["hierarchical", "dilated"])
+def test_train_writes_everything(tmp_path, word_file, model, capsys):
+    out = tmp_path / "out"
+    argv = ["--model", model, "--input", str(word_file), "--steps", "40", "--batch-size", "8", "--out-dir", str(out)]
+    metrics = train_script.main(argv + ["--log-every", "20", "--samples", "5", "--n-embd", "6", "--n-hidden", "16"])
+    printed = capsys.readouterr().out
+    assert printed.count("ETA") == 2 and "val loss" in printed
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved == metrics
+    for key in ("train_loss", "val_loss", "test_loss", "params", "steps", "seconds", "examples_per_s", "tokens_per_s"):
+        assert key in saved
+    assert saved["steps"] == 40 and saved["model"] == model and len(saved["samples"]) == 5
+    assert 0 < saved["train_loss"] < math.log(23) + 0.5 and math.isfinite(saved["test_loss"])
+    if model == "hierarchical":
+        assert saved["tokens_per_s"] == pytest.approx(saved["examples_per_s"])
+    else:  # every character of each word: several predictions per example
+        assert saved["tokens_per_s"] > 2 * saved["examples_per_s"]
+    assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "samples.txt").read_text().splitlines() == saved["samples"]
+    assert not list(out.glob("*.tmp"))
+
+    # the checkpoint reloads into the same model: same test loss from the words it was split from
+    model_back, vocab, kind = load_checkpoint(out / "model.pt")
+    assert kind == model and not model_back.training
+    assert sum(p.numel() for p in model_back.parameters()) == saved["params"]
+    from wavenet.data import read_words, split_words
+    from wavenet.trainer import evaluate
+
+    test_words = split_words(read_words(str(word_file)), seed=42)["test"]
+    assert evaluate(model_back, make_split(test_words, vocab, 8, kind)) == pytest.approx(saved["test_loss"], rel=1e-5)
+    names = sample(model_back, vocab, 8, 10, torch.Generator().manual_seed(0))
+    assert len(names) == 10 and all(set(n) <= set(vocab.chars[1:]) for n in names)
+
+
+def test_corrupt_checkpoint_is_a_user_error(tmp_path):
+    from zero_to_hero import UserError
+
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="not a wavenet checkpoint"):
+        load_checkpoint(bad)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "train.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--block-size", "6"], "block size must be a power of two"),
+        (["--input", "/nonexistent/names.txt"], "missing file"),
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--lr", "-1"], "--lr must be positive"),
+        (["--device", "tpu"], "unknown device"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line(args, message, tmp_path):
+    result = run_cli(*args, "--out-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_help_and_unknown_model():
+    assert "--batch-size" in run_cli("--help").stdout
+    result = run_cli("--model", "transformer")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_lecture_schedule_and_loss_curve():
+    assert lr_at(149_999, 200_000, 0.1) == 0.1 and lr_at(150_000, 200_000, 0.1) == pytest.approx(0.01)
+    assert mean_per([1, 2, 3, 4, 5], 2) == [1.5, 3.5, 5]
