@@ -1,0 +1,113 @@
+"""python -m makemore: train one of the zoo's models on any one-item-per-line file, then make more of it.
+
+python -m makemore                                  # a Transformer on the names data set -> out/zoo
+python -m makemore --type lstm -i words.txt -o out/lstm
+python -m makemore -o out/lstm --type lstm -i words.txt --resume --max-steps 20000
+python -m makemore -o out/zoo --sample-only --num-samples 50
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from makemore.data import load_words
+from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint
+from makemore.zoo.dataset import SequenceData
+from makemore.zoo.sampling import format_samples, sample_words
+from makemore.zoo.trainer import BEST, TrainConfig, check_header, train
+from zero_to_hero import run_main
+from zero_to_hero.device import pick_device
+
+DEFAULTS = TrainConfig()
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="makemore",
+        description="Train an autoregressive character model on a file with one item per line "
+        "(names, words, ...) and sample new items like them.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-i", "--input", default="names", help="a UTF-8 file with one item per line, or a data set name")
+    p.add_argument("-o", "--out-dir", default="out/zoo", help="where best.pt, last.pt and metrics.json go")
+    p.add_argument("--type", default="transformer", choices=list(MODELS), help="which model to train")
+    p.add_argument("--n-layer", type=positive, default=4, help="transformer blocks")
+    p.add_argument("--n-embd", type=positive, default=64, help="embedding width (all but bigram)")
+    p.add_argument("--n-embd2", type=positive, default=64, help="hidden width: MLP layer, recurrent state, BoW MLP")
+    p.add_argument("--n-head", type=positive, default=4, help="attention heads (transformer; must divide --n-embd)")
+    p.add_argument("--max-steps", type=positive, default=DEFAULTS.max_steps, help="optimizer steps in all")
+    p.add_argument("--batch-size", type=positive, default=DEFAULTS.batch_size, help="words per step")
+    p.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="AdamW learning rate")
+    p.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
+    p.add_argument(
+        "--eval-interval",
+        type=positive,
+        default=DEFAULTS.eval_interval,
+        help="steps between test-loss evaluations, checkpoints and samples",
+    )
+    p.add_argument("--log-interval", type=positive, default=DEFAULTS.log_interval, help="steps between progress lines")
+    p.add_argument(
+        "--num-samples", type=positive, default=DEFAULTS.num_samples, help="words sampled at each evaluation"
+    )
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--threads",
+        type=positive,
+        default=1,
+        help="CPU threads for torch: these models' matrices are too small to gain from more (README)",
+    )
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds the weights, the test split and the batches")
+    p.add_argument("--resume", action="store_true", help="continue from <out-dir>/last.pt up to --max-steps")
+    p.add_argument("--sample-only", action="store_true", help="load <out-dir>/best.pt, print --num-samples words, exit")
+    args = p.parse_args(argv)
+    if args.learning_rate <= 0 or args.weight_decay < 0:
+        p.error("--learning-rate must be > 0 and --weight-decay >= 0")
+    if args.resume and args.sample_only:
+        p.error("--resume and --sample-only exclude each other")
+    return args
+
+
+def sample_only(args: argparse.Namespace, device: torch.device) -> None:
+    """Rebuild the model best.pt describes; the data (same --input) only sorts the samples into train/test/new."""
+    path = Path(args.out_dir) / BEST
+    ckpt = checkpoint.load(path)
+    data = SequenceData.from_words(load_words(args.input), seed=ckpt["seed"])
+    check_header(ckpt, {"itos": list(data.vocab.itos)}, path)
+    model = build_model(ckpt["type"], ModelConfig(**ckpt["config"])).to(device)
+    model.load_state_dict(ckpt["model"])
+    print(f"{ckpt['type']} from {path} (step {ckpt['step']}, test loss {ckpt['test_loss']:.4f})")
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    print(format_samples(sample_words(model, data, args.num_samples, generator)))
+
+
+def main(argv=None) -> dict | None:
+    args = parse_args(argv)
+    device = pick_device(args.device)
+    torch.set_num_threads(args.threads)
+    if args.sample_only:
+        return sample_only(args, device)
+    data = SequenceData.from_words(load_words(args.input), seed=args.seed)
+    config = ModelConfig(len(data.vocab), data.block_size, args.n_layer, args.n_embd, args.n_embd2, args.n_head)
+    cfg = TrainConfig(
+        args.max_steps, args.batch_size, args.learning_rate, args.weight_decay,
+        args.eval_interval, args.log_interval, args.num_samples, args.seed,
+    )  # fmt: skip
+    return train(args.type, config, data, cfg, Path(args.out_dir), device, resume=args.resume)
+
+
+def cli() -> None:
+    """The `makemore` console script."""
+    run_main(main, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,13 @@
+"""The one configuration every zoo model is built from."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int  # characters + '.', from the data
+    block_size: int  # the longest sequence a model sees: longest word + 1 (the leading '.')
+    n_layer: int = 4  # transformer blocks
+    n_embd: int = 64  # token embedding width
+    n_embd2: int = 64  # hidden width of the MLP, the recurrent state and the BoW's MLP
+    n_head: int = 4  # attention heads (transformer)

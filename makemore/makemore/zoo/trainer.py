@@ -1,0 +1,186 @@
+"""One training loop for every model: AdamW on random batches of words, test loss every eval_interval steps,
+the best model (by test loss) kept in best.pt, everything needed to resume in last.pt.
+
+    out_dir/best.pt       model weights + what built them (type, sizes, vocabulary, seed): --sample-only
+    out_dir/last.pt       the latest weights + optimizer + batch sampler state + step: --resume
+    out_dir/metrics.json  train_loss, test_loss (of best.pt), steps, seconds, params, type
+"""
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from makemore.zoo import ModelConfig, build_model, checkpoint, count_params
+from makemore.zoo.dataset import IGNORE, SequenceData
+from makemore.zoo.sampling import format_samples, sample_words
+from zero_to_hero import UserError
+from zero_to_hero.device import seed_everything
+
+BEST, LAST, METRICS = "best.pt", "last.pt", "metrics.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    max_steps: int = 3000
+    batch_size: int = 32
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    eval_interval: int = 500
+    log_interval: int = 100
+    num_samples: int = 10
+    seed: int = 3407
+
+
+def loss_fn(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy per predicted character; padding (IGNORE) is not a prediction."""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction=reduction)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1000) -> float:
+    """Mean loss per character over all of X, Y (not a mean of batch means: words differ in length)."""
+    was_training = model.training
+    model.eval()
+    total = sum(
+        loss_fn(model(X[i : i + batch_size]), Y[i : i + batch_size], "sum").item() for i in range(0, len(X), batch_size)
+    )
+    model.train(was_training)
+    return total / (Y != IGNORE).sum().item()
+
+
+def _header(model_type: str, config: ModelConfig, data: SequenceData, seed: int) -> dict:
+    """What a checkpoint needs to rebuild its model and to check it belongs to the data at hand."""
+    return {"type": model_type, "config": asdict(config), "itos": list(data.vocab.itos), "seed": seed}
+
+
+def check_header(ckpt: dict, expected: dict, path: Path) -> None:
+    for key, value in expected.items():
+        if ckpt.get(key) != value:
+            raise UserError(
+                f"{path} was trained with {key} = {ckpt.get(key)!r}, but this run has {value!r}; "
+                "use the same flags and --input, or another --out-dir"
+            )
+
+
+def _format_time(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def train(
+    model_type: str,
+    config: ModelConfig,
+    data: SequenceData,
+    cfg: TrainConfig,
+    out_dir: Path,
+    device: torch.device,
+    resume: bool = False,
+    log=print,
+) -> dict:
+    """Train (or continue training) one model; returns the metrics it also writes to out_dir/metrics.json."""
+    out_dir = Path(out_dir)
+    seed_everything(cfg.seed)
+    model = build_model(model_type, config).to(device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, betas=(0.9, 0.99), eps=1e-8
+    )
+    batches = torch.Generator().manual_seed(cfg.seed)  # which words each step trains on
+    header = _header(model_type, config, data, cfg.seed)
+    step, seconds, best_loss, best_step = 0, 0.0, math.inf, 0
+    if resume:
+        ckpt = checkpoint.load(out_dir / LAST)
+        check_header(ckpt, header, out_dir / LAST)
+        if ckpt["step"] >= cfg.max_steps:
+            raise UserError(f"{out_dir / LAST} has already trained {ckpt['step']} steps; raise --max-steps to go on")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        batches.set_state(ckpt["batches"])
+        step, seconds, best_loss, best_step = ckpt["step"], ckpt["seconds"], ckpt["best_test_loss"], ckpt["best_step"]
+        log(f"resumed from {out_dir / LAST} at step {step} (best test loss {best_loss:.4f} at step {best_step})")
+
+    X_train, Y_train = (t.to(device) for t in data.encode(data.train_words))  # (N, block_size) each
+    X_test, Y_test = (t.to(device) for t in data.encode(data.test_words))
+    n_probe = len(X_test)  # periodic train loss on a fixed slice as big as the test set: cheap, comparable
+    params = count_params(model)
+    log(
+        f"{model_type}: {params:,} parameters | {len(data.vocab)} symbols, block size {data.block_size} | "
+        f"{len(data.train_words):,} train / {len(data.test_words):,} test words | device {device}"
+    )
+
+    model.train()
+    start = time.perf_counter()
+    interval_start, interval_steps = start, 0
+    while step < cfg.max_steps:
+        ix = torch.randint(len(X_train), (cfg.batch_size,), generator=batches).to(device)
+        loss = loss_fn(model(X_train[ix]), Y_train[ix])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        interval_steps += 1
+
+        if step % cfg.log_interval == 0 or step == cfg.max_steps:
+            ms = (time.perf_counter() - interval_start) * 1000 / interval_steps
+            eta = _format_time((cfg.max_steps - step) * ms / 1000)
+            log(
+                f"step {step:6d}/{cfg.max_steps} | loss {loss.item():.4f} | lr {cfg.learning_rate:.1e} | "
+                f"{ms:6.2f} ms/step | {cfg.batch_size * 1000 / ms:8.0f} words/s | ETA {eta}"
+            )
+            interval_start, interval_steps = time.perf_counter(), 0
+
+        if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+            train_loss = evaluate(model, X_train[:n_probe], Y_train[:n_probe])
+            test_loss = evaluate(model, X_test, Y_test)
+            if not math.isfinite(test_loss):
+                raise UserError(f"the test loss became {test_loss} at step {step}; lower --learning-rate")
+            log(f"step {step:6d} | train loss {train_loss:.4f} | test loss {test_loss:.4f}")
+            if test_loss < best_loss:
+                best_loss, best_step = test_loss, step
+                checkpoint.save(
+                    {**header, "model": model.state_dict(), "step": step, "test_loss": test_loss}, out_dir / BEST
+                )
+                log(f"  new best test loss; saved {out_dir / BEST}")
+            elapsed = seconds + time.perf_counter() - start
+            checkpoint.save(
+                {
+                    **header,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "batches": batches.get_state(),
+                    "step": step,
+                    "seconds": elapsed,
+                    "best_test_loss": best_loss,
+                    "best_step": best_step,
+                },
+                out_dir / LAST,
+            )
+            samples = torch.Generator(device=device).manual_seed(cfg.seed + step)
+            log(format_samples(sample_words(model, data, cfg.num_samples, samples)))
+            interval_start = time.perf_counter()  # evaluation time is not training time per step
+
+    seconds += time.perf_counter() - start
+    # The metrics describe best.pt, the model --sample-only uses, on the whole of each split.
+    model.load_state_dict(checkpoint.load(out_dir / BEST)["model"])
+    metrics = {
+        "type": model_type,
+        "train_loss": evaluate(model, X_train, Y_train),
+        "test_loss": evaluate(model, X_test, Y_test),
+        "best_step": best_step,
+        "steps": step,
+        "seconds": round(seconds, 2),
+        "params": params,
+        "device": str(device),
+        "config": asdict(config),
+        "train": asdict(cfg),
+    }
+    (out_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+    log(
+        f"best test loss {metrics['test_loss']:.4f} (train {metrics['train_loss']:.4f}) at step {best_step}; "
+        f"{step} steps in {_format_time(seconds)}; wrote {out_dir / METRICS}"
+    )
+    return metrics

@@ -1,0 +1,188 @@
+"""The zoo's data, training loop, checkpoints and CLI, on tiny synthetic word lists."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from makemore.__main__ import main
+from makemore.data import Vocab
+from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint
+from makemore.zoo.dataset import IGNORE, SequenceData
+from makemore.zoo.sampling import generate, sample_words
+from makemore.zoo.trainer import BEST, LAST, TrainConfig, evaluate, train
+from zero_to_hero import UserError, run_main
+
+WORDS = ["ab", "abc", "abcd", "ba", "bad", "cab", "cad", "dab", "dacb", "bcd", "acd", "db"]
+SMALL = ["--n-layer", "1", "--n-embd", "8", "--n-embd2", "16", "--n-head", "2", "--log-interval", "10"]
+
+
+def setup(words=WORDS, seed=0):
+    data = SequenceData.from_words(words, seed=seed)
+    return data, ModelConfig(len(data.vocab), data.block_size, n_layer=1, n_embd=8, n_embd2=16, n_head=2)
+
+
+def quiet(*args):
+    pass
+
+
+def test_encode_pads_and_shifts():
+    data = SequenceData(Vocab.from_words(["emma", "bo"]), 5, ["emma"], ["bo"])  # itos . a b e m o
+    X, Y = data.encode(["emma", "bo"])
+    assert X.tolist() == [[0, 3, 4, 4, 1], [0, 2, 5, 0, 0]]
+    assert Y.tolist() == [[3, 4, 4, 1, 0], [2, 5, 0, IGNORE, IGNORE]]
+    assert data.decode(torch.tensor([2, 5, 0, 3])) == "bo" and data.decode(torch.tensor([4, 1])) == "ma"
+
+
+@pytest.mark.parametrize("n, n_test", [(2, 1), (9, 1), (25, 2), (20_000, 1000)])
+def test_split_is_min_1000_or_10_percent_seeded(n, n_test):
+    words = [f"w{i}" for i in range(n)]
+    data = SequenceData.from_words(words, seed=3)
+    assert len(data.test_words) == n_test and sorted(data.train_words + data.test_words) == sorted(words)
+    assert data.block_size == len(f"w{n - 1}") + 1
+    assert SequenceData.from_words(words, seed=3) == data
+    if n >= 25:
+        assert SequenceData.from_words(words, seed=4).test_words != data.test_words
+
+
+def test_a_single_word_is_refused():
+    with pytest.raises(UserError, match="at least 2 items"):
+        SequenceData.from_words(["anna"], seed=0)
+
+
+def test_generate_gives_rows_of_block_size_and_samples_are_grouped():
+    data, config = setup()
+    torch.manual_seed(0)
+    model = build_model("transformer", config)
+    rows = generate(model, 7, data.block_size, torch.Generator().manual_seed(0))
+    assert rows.shape == (7, data.block_size) and rows.max() < len(data.vocab)
+    groups = sample_words(model, data, 30, torch.Generator().manual_seed(0))
+    assert list(groups) == ["in train", "in test", "new"] and sum(map(len, groups.values())) == 30
+    assert set(groups["in train"]) <= set(data.train_words) and not set(groups["new"]) & set(WORDS)
+
+
+@pytest.mark.parametrize("model_type", MODELS)
+def test_loss_falls_on_a_tiny_data_set(model_type, tmp_path):
+    data, config = setup()
+    torch.manual_seed(7)
+    X, Y = data.encode(data.train_words)
+    before = evaluate(build_model(model_type, config), X, Y)
+    cfg = TrainConfig(max_steps=150, batch_size=8, learning_rate=2e-2, eval_interval=150, log_interval=150, seed=7)
+    metrics = train(model_type, config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    assert metrics["train_loss"] < 0.75 * before, (before, metrics)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    assert {"train_loss", "test_loss", "steps", "seconds", "params", "type"} <= metrics.keys()
+    assert metrics["steps"] == 150 and metrics["type"] == model_type
+
+
+def test_checkpoint_round_trip_rebuilds_the_best_model(tmp_path):
+    data, config = setup()
+    cfg = TrainConfig(max_steps=30, batch_size=8, learning_rate=1e-2, eval_interval=10, seed=1)
+    metrics = train("gru", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    ckpt = torch.load(tmp_path / BEST, weights_only=True)
+    assert ckpt["type"] == "gru" and ckpt["step"] == metrics["best_step"] and ckpt["itos"] == list(data.vocab.itos)
+    model = build_model(ckpt["type"], ModelConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    assert evaluate(model, *data.encode(data.test_words)) == pytest.approx(metrics["test_loss"], abs=1e-6)
+    assert ckpt["test_loss"] == pytest.approx(metrics["test_loss"], abs=1e-6)
+    assert not list(tmp_path.glob("*.tmp"))  # written to a temporary file, then renamed
+
+
+def test_resume_continues_exactly_where_training_stopped(tmp_path):
+    data, config = setup()
+    cfg = TrainConfig(max_steps=20, batch_size=4, learning_rate=1e-2, eval_interval=10, seed=5)
+    straight = train("lstm", config, data, cfg, tmp_path / "a", torch.device("cpu"), log=quiet)
+    half = TrainConfig(**{**cfg.__dict__, "max_steps": 10})
+    train("lstm", config, data, half, tmp_path / "b", torch.device("cpu"), log=quiet)
+    lines = []
+    resumed = train("lstm", config, data, cfg, tmp_path / "b", torch.device("cpu"), resume=True, log=lines.append)
+    assert lines[0].startswith("resumed from") and "at step 10" in lines[0]
+    a, b = (torch.load(tmp_path / d / LAST, weights_only=True) for d in "ab")
+    assert a["step"] == b["step"] == 20
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    assert resumed["test_loss"] == straight["test_loss"] and resumed["steps"] == 20
+
+
+def test_resume_refuses_a_different_model_or_a_finished_run(tmp_path):
+    data, config = setup()
+    cfg = TrainConfig(max_steps=10, batch_size=4, eval_interval=10)
+    train("rnn", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    with pytest.raises(UserError, match="trained with type = 'rnn'"):
+        train("gru", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
+    with pytest.raises(UserError, match="already trained 10 steps"):
+        train("rnn", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
+    with pytest.raises(UserError, match="no checkpoint"):
+        train("rnn", config, data, cfg, tmp_path / "nothing", torch.device("cpu"), resume=True, log=quiet)
+
+
+def test_a_corrupt_checkpoint_is_a_user_error(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="not a readable checkpoint"):
+        checkpoint.load(tmp_path / "bad.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(UserError, match="not a makemore checkpoint"):
+        checkpoint.load(tmp_path / "other.pt")
+
+
+@pytest.fixture
+def words_file(tmp_path) -> Path:
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(WORDS) + "\n")
+    return path
+
+
+def test_cli_trains_then_samples_from_the_best_checkpoint(words_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["-i", str(words_file), "-o", str(out), "--type", "bow", "--max-steps", "20", "--eval-interval", "10"]
+    metrics = main(args + SMALL)
+    log = capsys.readouterr().out
+    assert "step     10/20" in log and "ms/step" in log and "ETA" in log and "test loss" in log and "samples:" in log
+    assert json.loads((out / "metrics.json").read_text())["test_loss"] == metrics["test_loss"]
+    main(["-i", str(words_file), "-o", str(out), "--sample-only", "--num-samples", "25"])
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"bow from {out / BEST}") and "25 samples:" in printed
+    again = main(args + SMALL)  # seeded: the same run gives the same numbers
+    assert (again["train_loss"], again["test_loss"]) == (metrics["train_loss"], metrics["test_loss"])
+
+
+@pytest.mark.parametrize(
+    "content, extra, message",
+    [
+        ("", [], "is empty"),
+        ("  \n\t\n", [], "no usable lines"),
+        ("anna\n", [], "at least 2 items"),
+        (b"\xff\xfe\x00bad", [], "UTF-8"),
+        ("\n".join(WORDS), ["--resume"], "no checkpoint"),
+        ("\n".join(WORDS), ["--sample-only"], "no checkpoint"),
+        ("\n".join(WORDS), ["--device", "cuda:7"], "cuda"),
+    ],
+)
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys, content, extra, message):
+    path = tmp_path / "in.txt"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(main, ["-i", str(path), "-o", str(tmp_path / "out"), "--max-steps", "2", *extra])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_sample_only_refuses_a_different_vocabulary(words_file, tmp_path):
+    out = tmp_path / "out"
+    main(["-i", str(words_file), "-o", str(out), "--type", "bigram", "--max-steps", "5", *SMALL])
+    other = tmp_path / "other.txt"
+    other.write_text("xyz\nzyx\n")
+    with pytest.raises(UserError, match="trained with itos"):
+        main(["-i", str(other), "-o", str(out), "--sample-only"])
+
+
+def test_python_dash_m_makemore_runs_and_reports_errors(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "makemore", "-i", str(tmp_path / "missing.txt")], capture_output=True, text=True
+    )
+    assert run.returncode == 2 and run.stderr.startswith("error: ") and "Traceback" not in run.stderr
+    assert "missing.txt" in run.stderr
