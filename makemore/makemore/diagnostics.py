@@ -51,9 +51,11 @@ class UpdateRatios:
 def snapshot(model: nn.Module, Xb: torch.Tensor, Yb: torch.Tensor) -> dict:
     """One training-mode forward and backward on a batch; returns the tensors the histograms show.
 
-    The running statistics of BatchNorm are restored afterwards: a look must not change the model.
+    The running statistics of BatchNorm and the train/eval mode are restored afterwards: a look must
+    not change the model.
     """
     buffers = {name: b.clone() for name, b in model.named_buffers()}
+    was_training = model.training
     model.train()
     for p in model.parameters():
         p.grad = None
@@ -72,6 +74,7 @@ def snapshot(model: nn.Module, Xb: torch.Tensor, Yb: torch.Tensor) -> dict:
     with torch.no_grad():
         for name, b in model.named_buffers():
             b.copy_(buffers[name])
+    model.train(was_training)
     return result
 
 

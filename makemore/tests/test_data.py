@@ -1,0 +1,106 @@
+"""The shared data pipeline: words, vocabulary, split by word, context windows, bad input."""
+
+import pytest
+import torch
+
+from makemore.data import Vocab, build_windows, load_words, split_words
+from zero_to_hero import UserError
+
+
+def write(tmp_path, content: bytes):
+    path = tmp_path / "words.txt"
+    path.write_bytes(content)
+    return str(path)
+
+
+def test_load_words_strips_and_drops_empty_lines(tmp_path):
+    path = write(tmp_path, b"  emma \n\n\tava\r\n   \nzoe")
+    assert load_words(path) == ["emma", "ava", "zoe"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "is empty"), (b"  \n\t\n \r\n", "no usable lines"), (b"emma\n\xff\xfeava\n", "not UTF-8")],
+)
+def test_load_words_bad_input(tmp_path, content, message):
+    with pytest.raises(UserError, match=message):
+        load_words(write(tmp_path, content))
+
+
+def test_load_words_missing_file(tmp_path):
+    with pytest.raises(UserError, match="missing file"):
+        load_words(str(tmp_path / "nope.txt"))
+
+
+def test_vocab_puts_boundary_first_then_sorted_characters():
+    vocab = Vocab.from_words(["emma", "ava", "zoe"])
+    assert vocab.itos == (".", "a", "e", "m", "o", "v", "z")
+    assert vocab.stoi == {".": 0, "a": 1, "e": 2, "m": 3, "o": 4, "v": 5, "z": 6}
+    assert len(vocab) == 7
+    assert vocab.encode("emma") == [2, 3, 3, 1]
+    assert vocab.decode([2, 3, 3, 1]) == "emma"
+    assert vocab.decode(torch.tensor([6, 4, 2])) == "zoe"
+
+
+def test_vocab_of_all_lowercase_letters_has_27_symbols():
+    vocab = Vocab.from_words(["abcdefghijklm", "nopqrstuvwxyz", "anna"])
+    assert len(vocab) == 27
+    assert vocab.itos[0] == "." and vocab.itos[1] == "a" and vocab.itos[26] == "z"
+
+
+def test_vocab_refuses_the_boundary_character_and_unknown_characters():
+    with pytest.raises(UserError, match="item 2 .*'.'"):
+        Vocab.from_words(["emma", "j.r.", "ava"])
+    with pytest.raises(UserError, match="not in the vocabulary"):
+        Vocab.from_words(["emma"]).encode("bob")
+
+
+def test_split_is_seeded_by_word_and_covers_everything():
+    words = [f"w{i}" for i in range(100)]
+    train, val, test = split_words(words, seed=42)
+    assert (len(train), len(val), len(test)) == (80, 10, 10)
+    assert sorted(train + val + test) == sorted(words)
+    assert split_words(words, seed=42) == (train, val, test)
+    assert split_words(words, seed=43) != (train, val, test)
+    assert words == [f"w{i}" for i in range(100)]  # the caller's list is not shuffled in place
+
+
+def test_split_matches_the_lecture_recipe():
+    import random
+
+    words = [f"w{i}" for i in range(50)]
+    expected = list(words)
+    random.seed(42)
+    random.shuffle(expected)  # lecture 3: random.seed(42); random.shuffle(words); cut at 80% and 90%
+    assert split_words(words, seed=42) == (expected[:40], expected[40:45], expected[45:])
+
+
+def test_split_rejects_bad_fractions():
+    with pytest.raises(ValueError):
+        split_words(["a", "b"], seed=0, fractions=(0.5, 0.5, 0.5))
+
+
+def test_windows_of_one_word():
+    vocab = Vocab.from_words(["emma"])  # . a e m -> 0 1 2 3
+    X, Y = build_windows(["emma"], vocab, block_size=3)
+    assert X.dtype == Y.dtype == torch.long
+    assert X.tolist() == [[0, 0, 0], [0, 0, 2], [0, 2, 3], [2, 3, 3], [3, 3, 1]]
+    assert Y.tolist() == [2, 3, 3, 1, 0]
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 5, 8])
+def test_window_shapes(block_size):
+    words = ["emma", "olivia", "ava", "x"]
+    vocab = Vocab.from_words(words)
+    X, Y = build_windows(words, vocab, block_size)
+    n = sum(len(w) + 1 for w in words)
+    assert X.shape == (n, block_size) and Y.shape == (n,)
+    assert (X[0] == 0).all()  # every word starts from a context of '.'
+
+
+def test_windows_of_no_words_and_bad_block_size():
+    vocab = Vocab.from_words(["ab"])
+    X, Y = build_windows([], vocab, 3)
+    assert X.shape == (0, 3) and Y.shape == (0,)
+    with pytest.raises(ValueError):
+        build_windows(["ab"], vocab, 0)
