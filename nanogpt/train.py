@@ -8,13 +8,12 @@ Ends with out_dir/ckpt.pt, out_dir/metrics.json and a printed sample.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
-from nanogpt.config import KEYS, load_config
+from nanogpt.config import add_config_arguments, config_from_args
 from nanogpt.sampling import sample_text
 from nanogpt.trainer import Trainer
-from zero_to_hero import UserError, run_main
+from zero_to_hero import run_main
 from zero_to_hero.device import pick_device
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -25,28 +24,10 @@ def default_config_file(device: str) -> Path:
     return CONFIGS / ("shakespeare_char_cpu.py" if pick_device(device).type == "cpu" else "shakespeare_char.py")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
-    )
-    parser.add_argument("config", nargs="?", help="a config file (default: configs/ chosen by device)")
-    for name, field in KEYS.items():
-        parser.add_argument(
-            f"--{name}",
-            metavar=field.type.__name__.upper(),
-            help=f"{field.metadata['help']} (default {field.default!r})",
-        )
-    return parser
-
-
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    args, unknown = build_parser().parse_known_args(argv)
-    if unknown:
-        raise UserError(f"unknown arguments {' '.join(unknown)}; valid keys: {', '.join(KEYS)}")
-    overrides = {k: v for k, v in vars(args).items() if k != "config" and v is not None}  # text, checked below
-    config_file = args.config or default_config_file(overrides.get("device", "auto"))
-    cfg = load_config(config_file, overrides)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(parser)
+    cfg, config_file = config_from_args(parser, argv, default_config_file)
     print(f"config: {config_file}")
     trainer = Trainer(cfg)
     metrics = trainer.run()

@@ -38,7 +38,7 @@ def load_checkpoint(out_dir, device="cpu") -> dict:
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
-    missing = {"model", "model_kind", "model_args", "tokenizer"} - keys
+    missing = {"model", "model_kind", "model_args", "tokenizer", "config"} - keys
     if missing:
         raise UserError(f"checkpoint {path} lacks {', '.join(sorted(missing))}; it was not written by nanogpt")
     return checkpoint

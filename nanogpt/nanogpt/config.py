@@ -6,6 +6,7 @@ A config file is Python that assigns some of the keys below (`n_layer = 6`). Eve
 against the key's type; an unknown key or a bad value is a UserError that lists the valid keys.
 """
 
+import argparse
 import dataclasses
 import runpy
 from dataclasses import dataclass, field
@@ -67,12 +68,12 @@ def valid_keys() -> str:
     return ", ".join(KEYS)
 
 
-def _check(key: str, value, source: str):
-    """value, converted to the key's type; a wrong type is a UserError."""
+def _check(key: str, value, source: str, from_text: bool = False):
+    """value (parsed from command-line text if from_text), of the key's type; a wrong type is a UserError."""
     if key not in KEYS:
         raise UserError(f"unknown config key {key!r} (from {source}); valid keys: {valid_keys()}")
     kind = KEYS[key].type
-    if isinstance(value, str) and kind is not str:  # from the command line: parse the text
+    if from_text and kind is not str:
         text = value.strip()
         if kind is bool:
             value = {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), text)
@@ -109,15 +110,15 @@ def parse_overrides(args: list[str]) -> dict:
         if not arg.startswith("--") or "=" not in arg:
             raise UserError(f"expected --key=value, got {arg!r}; valid keys: {valid_keys()}")
         key, value = arg[2:].split("=", 1)
-        values[key] = _check(key, value, "the command line")
+        values[key] = _check(key, value, "the command line", from_text=True)
     return values
 
 
 def load_config(config_file=None, overrides: list[str] | dict = ()) -> TrainConfig:
-    """Defaults <- config file <- overrides (--key=value strings, or a dict of checked values)."""
+    """Defaults <- config file <- overrides: --key=value strings, or a dict (its str values are parsed as text)."""
     values = load_config_file(config_file) if config_file else {}
     if isinstance(overrides, dict):
-        values.update({k: _check(k, v, "the command line") for k, v in overrides.items()})
+        values.update({k: _check(k, v, "the command line", from_text=isinstance(v, str)) for k, v in overrides.items()})
     else:
         values.update(parse_overrides(list(overrides)))
     cfg = TrainConfig(**values)
@@ -145,3 +146,21 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError(f"n_embd ({cfg.n_embd}) must be a multiple of n_head ({cfg.n_head})")
     if cfg.learning_rate <= 0 or cfg.min_lr < 0:
         raise UserError("learning_rate must be > 0 and min_lr >= 0")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """A positional config file and one --key=value flag per config key (so --help lists them all)."""
+    parser.allow_abbrev = False  # --n_lay=2 must not silently mean --n_layer=2
+    parser.add_argument("config", nargs="?", help="a config file (default: one chosen for the device)")
+    for name, f in KEYS.items():
+        parser.add_argument(f"--{name}", metavar=f.type.__name__.upper(), help=f"{f.metadata['help']} ({f.default!r})")
+
+
+def config_from_args(parser: argparse.ArgumentParser, argv, default_config_file):
+    """(TrainConfig, config file used): the file (or default_config_file(device)), then the flags given."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        raise UserError(f"unknown arguments {' '.join(unknown)}; valid keys: {valid_keys()}")
+    overrides = {k: getattr(args, k) for k in KEYS if getattr(args, k) is not None}  # text, checked by _check
+    config_file = args.config or default_config_file(overrides.get("device", "auto"))
+    return load_config(config_file, overrides), config_file

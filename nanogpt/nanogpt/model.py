@@ -22,6 +22,7 @@ class GPTConfig:
     n_embd: int = 128
     dropout: float = 0.0
     bias: bool = False  # biases in Linear and LayerNorm; GPT-2 had them, without is a bit better and faster
+    gelu_approximate: str = "none"  # "tanh" is GPT-2's own GELU (needed to reproduce its pretrained weights exactly)
 
 
 def masked_softmax_attention(q, k, v, dropout_p=0.0, training=False):
@@ -67,7 +68,7 @@ class MLP(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
-        self.gelu = nn.GELU()
+        self.gelu = nn.GELU(approximate=config.gelu_approximate)
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
 
@@ -112,6 +113,13 @@ class GPT(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("c_proj.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @classmethod
+    def from_pretrained(cls, path, dropout: float = 0.0) -> "GPT":
+        """GPT-2 weights from a local Hugging Face folder (config.json + model.safetensors or pytorch_model.bin)."""
+        from nanogpt.pretrained import load_pretrained  # the HF name mapping lives there
+
+        return load_pretrained(path, dropout)
 
     @staticmethod
     def _init_weights(module):

@@ -24,6 +24,8 @@ from nanogpt.config import TrainConfig
 from nanogpt.data import Batches, Tokenizer, prepare
 from zero_to_hero.device import autocast, grad_scaler, parse_dtype, pick_device, seed_everything
 
+# resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change)
+RESUME_KEEPS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "data_dir")
 EVAL_SEED = 123  # evaluations always see the same batches: their losses are comparable, and they never
 # touch the training sampler's random stream (which is what makes resuming exact)
 
@@ -61,8 +63,11 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = True  # fp32 matmuls that remain run on tensor cores
             torch.backends.cudnn.allow_tf32 = True
-        self.out_dir = Path(cfg.out_dir)
         seed_everything(cfg.seed)
+        checkpoint = load_checkpoint(cfg.out_dir, self.device) if cfg.init_from == "resume" else None
+        if checkpoint is not None:  # the model and its data are the checkpoint's, whatever the config says
+            cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in RESUME_KEEPS})
+        self.out_dir = Path(cfg.out_dir)
 
         data_folder = Path(cfg.data_dir) / f"{Path(cfg.dataset).stem}-{cfg.encoding}"
         self.meta = prepare(cfg.dataset, cfg.encoding, data_folder)
@@ -74,15 +79,11 @@ class Trainer:
         self.eval_batches = {split: batches(split, EVAL_SEED) for split in ("train", "val")}
 
         self.iter_num, self.best_val_loss, self.train_seconds = 0, float("inf"), 0.0
-        checkpoint = load_checkpoint(cfg.out_dir, self.device) if cfg.init_from == "resume" else None
-        if checkpoint is None:
-            self.model_kind = cfg.model
-            self.model_args = dict(vocab_size=self.tokenizer.vocab_size, block_size=cfg.block_size)
-            if cfg.model == "gpt":
-                self.model_args.update(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd)
-                self.model_args.update(dropout=cfg.dropout, bias=cfg.bias)
-        else:  # the architecture is the checkpoint's, whatever the config says
-            self.model_kind, self.model_args = checkpoint["model_kind"], checkpoint["model_args"]
+        self.model_kind = cfg.model
+        self.model_args = dict(vocab_size=self.tokenizer.vocab_size, block_size=cfg.block_size)
+        if cfg.model == "gpt":
+            self.model_args.update(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd)
+            self.model_args.update(dropout=cfg.dropout, bias=cfg.bias)
         self.raw_model = build_model(self.model_kind, self.model_args).to(self.device)
         self.optimizer = configure_optimizer(self.raw_model, cfg, self.device)
         self.scaler = grad_scaler(self.device, self.dtype)  # a no-op unless float16

@@ -1,0 +1,108 @@
+"""GPT-2 weights in Hugging Face format, from a local folder, into our GPT.
+
+    model = GPT.from_pretrained("path/to/gpt2")   # a folder with config.json + model.safetensors
+    logits, loss = model(idx, targets)            # (or pytorch_model.bin)
+
+Nothing is downloaded: get the folder once (e.g. `huggingface-cli download gpt2 --local-dir gpt2`,
+or `save_pretrained`) and point at it. Our module names are GPT-2's, so the mapping is short:
+drop the `transformer.` prefix HF adds, skip the causal-mask buffers old checkpoints carry, and
+transpose the four matrices HF keeps in its `Conv1D` layout (in, out) instead of Linear's (out, in).
+"""
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from nanogpt.model import GPT, GPTConfig
+from zero_to_hero import UserError
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+# Hugging Face's GELU names -> torch's nn.GELU(approximate=...)
+ACTIVATIONS = {"gelu_new": "tanh", "gelu_pytorch_tanh": "tanh", "gelu": "none"}
+
+
+def read_config(folder: Path, dropout: float) -> GPTConfig:
+    """Our GPTConfig from HF's config.json; settings our GPT cannot reproduce are a UserError."""
+    path = folder / "config.json"
+    if not path.is_file():
+        raise UserError(f"{path} not found; from_pretrained needs a Hugging Face GPT-2 folder (config.json + weights)")
+    try:
+        hf = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{path} is not valid JSON ({e})") from None
+    if hf.get("model_type") != "gpt2":
+        raise UserError(f"{path} describes a {hf.get('model_type')!r} model; only GPT-2 checkpoints load here")
+    n_embd = hf["n_embd"]
+    unsupported = {
+        "activation_function": hf.get("activation_function", "gelu_new") not in ACTIVATIONS,
+        "n_inner": hf.get("n_inner") not in (None, 4 * n_embd),
+        "scale_attn_by_inverse_layer_idx": hf.get("scale_attn_by_inverse_layer_idx", False),
+        "scale_attn_weights": not hf.get("scale_attn_weights", True),
+        "tie_word_embeddings": not hf.get("tie_word_embeddings", True),
+        "layer_norm_epsilon": hf.get("layer_norm_epsilon", 1e-5) != 1e-5,
+    }
+    if any(unsupported.values()):
+        bad = ", ".join(f"{k}={hf.get(k)!r}" for k, v in unsupported.items() if v)
+        raise UserError(f"{path}: our GPT cannot reproduce {bad}")
+    return GPTConfig(
+        vocab_size=hf["vocab_size"],
+        block_size=hf["n_positions"],
+        n_layer=hf["n_layer"],
+        n_head=hf["n_head"],
+        n_embd=n_embd,
+        dropout=dropout,
+        bias=True,  # GPT-2 has biases in every Linear and LayerNorm
+        gelu_approximate=ACTIVATIONS[hf.get("activation_function", "gelu_new")],
+    )
+
+
+def read_state_dict(folder: Path) -> dict:
+    """The checkpoint's tensors: model.safetensors if present, else pytorch_model.bin (weights_only)."""
+    path = next((folder / name for name in WEIGHT_FILES if (folder / name).is_file()), None)
+    if path is None:
+        raise UserError(f"no {' or '.join(WEIGHT_FILES)} in {folder}")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file  # only needed for this format
+
+            return load_file(str(path))
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except ImportError:
+        raise UserError(f"reading {path.name} needs the safetensors package: pip install safetensors") from None
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise UserError(f"{path} is corrupt or not a weights file ({type(e).__name__}: {e})") from None
+
+
+def to_our_names(hf_state: dict) -> dict:
+    """HF names and layouts -> ours: strip `transformer.`, drop mask buffers and the tied lm_head, transpose Conv1D."""
+    state = {}
+    for name, tensor in hf_state.items():
+        name = name.removeprefix("transformer.")
+        if name.endswith((".attn.bias", ".attn.masked_bias")) or name == "lm_head.weight":
+            continue  # causal-mask buffers (we mask inside attention); lm_head is tied to wte
+        state[name] = tensor.t() if name.endswith(CONV1D) else tensor
+    return state
+
+
+def load_pretrained(path, dropout: float = 0.0) -> GPT:
+    """A GPT holding the GPT-2 weights found in folder `path` (see the module docstring)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder; from_pretrained takes a local Hugging Face GPT-2 folder")
+    config = read_config(folder, dropout)
+    state = to_our_names(read_state_dict(folder))
+    model = GPT(config)
+    ours = model.state_dict()
+    ours.pop("lm_head.weight")  # the same tensor as transformer.wte.weight
+    missing, unexpected = sorted(ours.keys() - state.keys()), sorted(state.keys() - ours.keys())
+    if missing or unexpected:
+        raise UserError(f"{folder}: weights do not match GPT-2 (missing {missing[:4]}, unexpected {unexpected[:4]})")
+    for name, tensor in state.items():
+        if tensor.shape != ours[name].shape:
+            raise UserError(f"{folder}: {name} has shape {tuple(tensor.shape)}, expected {tuple(ours[name].shape)}")
+    model.load_state_dict(state, strict=False)  # strict minus the tied lm_head, checked above
+    return model

@@ -1,0 +1,100 @@
+"""GPT.from_pretrained against Hugging Face's own GPT-2: the same weights must give the same logits."""
+
+import json
+
+import pytest
+import torch
+
+from nanogpt.model import GPT
+from zero_to_hero import UserError
+
+transformers = pytest.importorskip("transformers")  # the test extra installs it; it is never a runtime need
+
+
+def tiny_hf_gpt2(seed=0, **overrides):
+    """A randomly initialised GPT-2 with a tiny config (random biases and LayerNorms too: nothing left at 0 or 1)."""
+    torch.manual_seed(seed)
+    config = dict(vocab_size=97, n_positions=24, n_embd=32, n_layer=3, n_head=4)
+    config.update(overrides)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**config)).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "ln_" in name:
+                p.normal_(0.0, 0.1).add_(1.0 if name.endswith("ln_1.weight") else 0.0)
+    return model
+
+
+def assert_same_logits(ours: GPT, theirs, idx):
+    targets = torch.roll(idx, -1, dims=1)
+    with torch.no_grad():
+        logits, loss = ours(idx, targets)
+        expected = theirs(idx, labels=None).logits
+    torch.testing.assert_close(logits, expected, rtol=0, atol=1e-5)
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(expected.flatten(0, 1), targets.flatten()))
+
+
+def test_safetensors_folder_gives_the_same_logits(tmp_path):
+    theirs = tiny_hf_gpt2()
+    theirs.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file()
+    ours = GPT.from_pretrained(tmp_path).eval()
+    assert ours.config.n_layer == 3 and ours.config.block_size == 24 and ours.config.bias
+    assert ours.lm_head.weight is ours.transformer.wte.weight
+    assert_same_logits(ours, theirs, torch.randint(0, 97, (2, 24)))
+
+
+def test_pytorch_model_bin_in_the_old_layout_gives_the_same_logits(tmp_path):
+    # the original openai-community/gpt2 files: no "transformer." prefix, causal-mask buffers included
+    theirs = tiny_hf_gpt2(seed=1)
+    theirs.config.save_pretrained(tmp_path)
+    state = {k.removeprefix("transformer."): v for k, v in theirs.state_dict().items() if k != "lm_head.weight"}
+    for i in range(3):
+        state[f"h.{i}.attn.bias"] = torch.tril(torch.ones(24, 24)).view(1, 1, 24, 24)
+    torch.save(state, tmp_path / "pytorch_model.bin")
+    ours = GPT.from_pretrained(tmp_path).eval()
+    assert_same_logits(ours, theirs, torch.randint(0, 97, (3, 10)))
+
+
+def test_the_plain_gelu_variant_is_honoured(tmp_path):
+    theirs = tiny_hf_gpt2(activation_function="gelu")
+    theirs.save_pretrained(tmp_path)
+    ours = GPT.from_pretrained(tmp_path).eval()
+    assert ours.config.gelu_approximate == "none"
+    assert_same_logits(ours, theirs, torch.randint(0, 97, (2, 16)))
+
+
+def test_generation_continues_like_hugging_face_greedy(tmp_path):
+    theirs = tiny_hf_gpt2(seed=2)
+    theirs.save_pretrained(tmp_path)
+    ours = GPT.from_pretrained(tmp_path).eval()
+    idx = torch.randint(0, 97, (1, 5))
+    expected = theirs.generate(idx, max_new_tokens=8, do_sample=False, pad_token_id=0)
+    assert torch.equal(ours.generate(idx, 8, temperature=0), expected)
+
+
+def test_bad_folders_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="is not a folder"):
+        GPT.from_pretrained(tmp_path / "nowhere")
+    with pytest.raises(UserError, match="config.json not found"):
+        GPT.from_pretrained(tmp_path)
+    tiny_hf_gpt2().config.save_pretrained(tmp_path)
+    with pytest.raises(UserError, match="no model.safetensors or pytorch_model.bin"):
+        GPT.from_pretrained(tmp_path)
+    (tmp_path / "pytorch_model.bin").write_bytes(b"\x00" * 64)
+    with pytest.raises(UserError, match="corrupt"):
+        GPT.from_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "scale_attn_by_inverse_layer_idx": True}))
+    with pytest.raises(UserError, match="cannot reproduce scale_attn_by_inverse_layer_idx=True"):
+        GPT.from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({**config, "model_type": "llama"}))
+    with pytest.raises(UserError, match="only GPT-2"):
+        GPT.from_pretrained(tmp_path)
+
+
+def test_weights_of_the_wrong_shape_are_a_user_error(tmp_path):
+    tiny_hf_gpt2().save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "n_embd": 64}))
+    with pytest.raises(UserError, match="has shape"):
+        GPT.from_pretrained(tmp_path)

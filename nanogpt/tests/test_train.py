@@ -1,0 +1,98 @@
+import json
+import math
+
+import pytest
+import torch
+
+from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
+from nanogpt.trainer import Trainer, configure_optimizer, lr_at
+from zero_to_hero import UserError
+
+silent = dict(log=lambda *args: None)
+
+
+def test_lr_schedule_warmup_cosine_floor(tiny_config):
+    cfg = tiny_config(learning_rate=1.0, min_lr=0.1, warmup_iters=10, lr_decay_iters=110)
+    assert lr_at(0, cfg) == pytest.approx(0.1) and lr_at(9, cfg) == pytest.approx(1.0)
+    assert lr_at(10, cfg) == pytest.approx(1.0)
+    assert lr_at(60, cfg) == pytest.approx(0.55)  # half way down the cosine: the mean of 1.0 and 0.1
+    assert lr_at(110, cfg) == pytest.approx(0.1) and lr_at(500, cfg) == pytest.approx(0.1)
+    assert lr_at(500, tiny_config(learning_rate=1.0, decay_lr=False)) == 1.0
+
+
+def test_weight_decay_applies_to_matrices_only(tiny_config):
+    trainer = Trainer(tiny_config(bias=True), **silent)
+    decay, no_decay = configure_optimizer(trainer.raw_model, trainer.cfg, trainer.device).param_groups
+    names = {id(p): n for n, p in trainer.raw_model.named_parameters()}
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert all(p.dim() == 2 for p in decay["params"]) and "transformer.wpe.weight" not in {
+        names[id(p)] for p in decay["params"]
+    }
+    assert {names[id(p)] for p in no_decay["params"]} >= {"transformer.wpe.weight", "transformer.ln_f.bias"}
+
+
+def test_training_lowers_the_loss_and_writes_metrics_and_checkpoint(tiny_config, tmp_path):
+    cfg = tiny_config(max_iters=60, lr_decay_iters=60, eval_interval=30, eval_iters=4)
+    trainer = Trainer(cfg, **silent)
+    initial = trainer.evaluate()["val"]
+    metrics = trainer.run()
+    assert metrics["val_loss"] < initial - 0.8  # from ~ln(vocab) to clearly below
+    saved = json.loads((tmp_path / "out/metrics.json").read_text())
+    for key in ("train_loss", "val_loss", "iters", "tokens_per_sec", "seconds", "params"):
+        assert saved[key] == metrics[key]
+    assert saved["iters"] == 60 and saved["params"] == trainer.raw_model.num_params() and saved["tokens_per_sec"] > 0
+    assert [e["iter"] for e in saved["evals"]] == [30, 60]
+    assert saved["best_val_loss"] == min(e["val_loss"] for e in saved["evals"])
+
+
+def test_checkpoint_round_trip_gives_the_same_model(tiny_config):
+    trainer = Trainer(tiny_config(always_save_checkpoint=True), **silent)
+    trainer.run()
+    checkpoint = load_checkpoint(trainer.cfg.out_dir)
+    model, tokenizer = model_from_checkpoint(checkpoint)
+    assert checkpoint["iter_num"] == 12 and tokenizer.meta() == trainer.tokenizer.meta()
+    x, y = trainer.eval_batches["val"].next()
+    model.eval(), trainer.raw_model.eval()
+    torch.testing.assert_close(model(x, y)[0], trainer.raw_model(x, y)[0], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("extra", [{}, {"dropout": 0.1, "gradient_accumulation_steps": 2}])
+def test_resumed_run_reproduces_the_uninterrupted_losses(tiny_config, tmp_path, extra):
+    full = Trainer(tiny_config(**extra, out_dir=str(tmp_path / "full")), **silent)
+    full.run()
+    # the same run stopped at iteration 6 (a checkpoint is written there), then resumed to 12
+    first = Trainer(tiny_config(**extra, max_iters=6, always_save_checkpoint=True), **silent)
+    first.run()
+    resumed = Trainer(tiny_config(**extra, init_from="resume"), **silent)
+    assert resumed.iter_num == 6
+    resumed.run()
+    assert first.history + resumed.history == full.history  # every iteration's loss, exactly
+    assert len(full.history) == 12
+    for a, b in zip(resumed.raw_model.parameters(), full.raw_model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_gradient_accumulation_matches_one_big_batch(tiny_config):
+    # 2 micro-batches of 4 draw the same rows from the sampler as one batch of 8
+    big = Trainer(tiny_config(batch_size=8, out_dir="unused-a"), **silent)
+    small = Trainer(tiny_config(batch_size=4, gradient_accumulation_steps=2, out_dir="unused-b"), **silent)
+    for _ in range(3):
+        torch.testing.assert_close(big.train_step(1e-2), small.train_step(1e-2))
+    for a, b in zip(big.raw_model.parameters(), small.raw_model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)  # Adam magnifies float rounding of ~0 gradients
+
+
+def test_bigram_baseline_trains_through_the_same_loop(tiny_config):
+    trainer = Trainer(tiny_config(model="bigram", max_iters=40, lr_decay_iters=40, learning_rate=0.1), **silent)
+    metrics = trainer.run()
+    vocab = trainer.tokenizer.vocab_size
+    assert metrics["params"] == vocab * vocab and metrics["val_loss"] < math.log(vocab)
+
+
+def test_resume_without_a_checkpoint_or_from_a_corrupt_one(tiny_config, tmp_path):
+    with pytest.raises(UserError, match="no checkpoint at"):
+        Trainer(tiny_config(init_from="resume"), **silent)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/ckpt.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="corrupt"):
+        Trainer(tiny_config(init_from="resume"), **silent)
