@@ -44,9 +44,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--n-embd", type=positive, default=64, help="embedding width (all but bigram)")
     p.add_argument("--n-embd2", type=positive, default=64, help="hidden width: MLP layer, recurrent state, BoW MLP")
     p.add_argument("--n-head", type=positive, default=4, help="attention heads (transformer; must divide --n-embd)")
+    p.add_argument("--dropout", type=float, default=0.0, help="transformer dropout rate during training")
     p.add_argument("--max-steps", type=positive, default=DEFAULTS.max_steps, help="optimizer steps in all")
     p.add_argument("--batch-size", type=positive, default=DEFAULTS.batch_size, help="words per step")
     p.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="AdamW learning rate")
+    p.add_argument(
+        "--lr-schedule",
+        default=DEFAULTS.lr_schedule,
+        choices=["cosine", "constant"],
+        help="cosine: decay to a tenth of --learning-rate by --max-steps",
+    )
     p.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
     p.add_argument(
         "--eval-interval",
@@ -69,8 +76,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue from <out-dir>/last.pt up to --max-steps")
     p.add_argument("--sample-only", action="store_true", help="load <out-dir>/best.pt, print --num-samples words, exit")
     args = p.parse_args(argv)
-    if args.learning_rate <= 0 or args.weight_decay < 0:
-        p.error("--learning-rate must be > 0 and --weight-decay >= 0")
+    if args.learning_rate <= 0 or args.weight_decay < 0 or not 0 <= args.dropout < 1:
+        p.error("--learning-rate must be > 0, --weight-decay >= 0 and --dropout in [0, 1)")
     if args.resume and args.sample_only:
         p.error("--resume and --sample-only exclude each other")
     return args
@@ -96,11 +103,10 @@ def main(argv=None) -> dict | None:
     if args.sample_only:
         return sample_only(args, device)
     data = SequenceData.from_words(load_words(args.input), seed=args.seed)
-    config = ModelConfig(len(data.vocab), data.block_size, args.n_layer, args.n_embd, args.n_embd2, args.n_head)
-    cfg = TrainConfig(
-        args.max_steps, args.batch_size, args.learning_rate, args.weight_decay,
-        args.eval_interval, args.log_interval, args.num_samples, args.seed,
-    )  # fmt: skip
+    config = ModelConfig(
+        len(data.vocab), data.block_size, args.n_layer, args.n_embd, args.n_embd2, args.n_head, args.dropout
+    )
+    cfg = TrainConfig(**{name: getattr(args, name) for name in TrainConfig.__dataclass_fields__})
     return train(args.type, config, data, cfg, Path(args.out_dir), device, resume=args.resume)
 
 

@@ -127,3 +127,13 @@ def test_bad_model_choices_are_user_errors(model_type, change, message):
     config = ModelConfig(**{**CONFIG.__dict__, **change})
     with pytest.raises(UserError, match=message):
         build_model(model_type, config)
+
+
+def test_transformer_dropout_acts_in_training_only():
+    torch.manual_seed(0)
+    model = build_model("transformer", ModelConfig(**{**CONFIG.__dict__, "dropout": 0.5}))
+    idx = torch.randint(CONFIG.vocab_size, (2, CONFIG.block_size))
+    model.eval()
+    torch.testing.assert_close(model(idx), model(idx))
+    model.train()
+    assert not torch.allclose(model(idx), model(idx))

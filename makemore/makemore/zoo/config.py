@@ -11,3 +11,4 @@ class ModelConfig:
     n_embd: int = 64  # token embedding width
     n_embd2: int = 64  # hidden width of the MLP, the recurrent state and the BoW's MLP
     n_head: int = 4  # attention heads (transformer)
+    dropout: float = 0.0  # transformer: zeroes this fraction of attention weights and residual updates in training

@@ -30,6 +30,7 @@ class TrainConfig:
     max_steps: int = 3000
     batch_size: int = 32
     learning_rate: float = 5e-4
+    lr_schedule: str = "cosine"  # or "constant"
     weight_decay: float = 0.01
     eval_interval: int = 500
     log_interval: int = 100
@@ -52,6 +53,15 @@ def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int
     )
     model.train(was_training)
     return total / (Y != IGNORE).sum().item()
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Cosine from the full rate at step 0 to a tenth of it at max_steps: big steps first, then small ones
+    that settle into a minimum instead of bouncing around it (worth ~0.05 of test loss here, README)."""
+    if cfg.lr_schedule == "constant":
+        return cfg.learning_rate
+    progress = min(step / cfg.max_steps, 1.0)
+    return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def _header(model_type: str, config: ModelConfig, data: SequenceData, seed: int) -> dict:
@@ -116,6 +126,9 @@ def train(
     start = time.perf_counter()
     interval_start, interval_steps = start, 0
     while step < cfg.max_steps:
+        lr = learning_rate(cfg, step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         ix = torch.randint(len(X_train), (cfg.batch_size,), generator=batches).to(device)
         loss = loss_fn(model(X_train[ix]), Y_train[ix])
         optimizer.zero_grad(set_to_none=True)
@@ -128,7 +141,7 @@ def train(
             ms = (time.perf_counter() - interval_start) * 1000 / interval_steps
             eta = _format_time((cfg.max_steps - step) * ms / 1000)
             log(
-                f"step {step:6d}/{cfg.max_steps} | loss {loss.item():.4f} | lr {cfg.learning_rate:.1e} | "
+                f"step {step:6d}/{cfg.max_steps} | loss {loss.item():.4f} | lr {lr:.1e} | "
                 f"{ms:6.2f} ms/step | {cfg.batch_size * 1000 / ms:8.0f} words/s | ETA {eta}"
             )
             interval_start, interval_steps = time.perf_counter(), 0

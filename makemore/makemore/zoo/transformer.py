@@ -13,12 +13,15 @@ class CausalSelfAttention(nn.Module):
         self.n_head = config.n_head
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)  # queries, keys, values of all heads at once
         self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.dropout = config.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)  # each (B, T, C)
         q, k, v = (z.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for z in (q, k, v))  # (B, nh, T, hs)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # softmax(q k^T / sqrt(hs), future masked) v
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )  # softmax(q k^T / sqrt(hs), future masked) v
         y = y.transpose(1, 2).reshape(B, T, C)  # heads side by side again
         return self.proj(y)
 
@@ -32,10 +35,11 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(
             nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(), nn.Linear(4 * config.n_embd, config.n_embd)
         )
+        self.dropout = nn.Dropout(config.dropout)  # regularizes: a 200k-parameter model overfits 32k names
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x))  # tokens exchange information
-        return x + self.mlp(self.ln_2(x))  # each token thinks on its own
+        x = x + self.dropout(self.attn(self.ln_1(x)))  # tokens exchange information
+        return x + self.dropout(self.mlp(self.ln_2(x)))  # each token thinks on its own
 
 
 class Transformer(nn.Module):
