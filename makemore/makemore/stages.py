@@ -130,11 +130,6 @@ def run_stage(config: Config) -> dict:
     c = config.resolved()
     device = pick_device(c.device)
     g = seed_everything(c.seed)
-    out_dir = Path(c.out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create --out-dir {out_dir} ({e.strerror})") from None
 
     words = load_words(c.input)
     vocab = Vocab.from_words(words)
@@ -144,11 +139,16 @@ def run_stage(config: Config) -> dict:
     data = {name: [t.to(device) for t in build_windows(ws, vocab, c.block_size)] for name, ws in splits.items()}
     Xtr, Ytr = data["train"]
     _log(c, f"{len(words)} words, vocab {len(vocab)}, split {'/'.join(str(len(w)) for w in splits.values())} words")
+    out_dir = Path(c.out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create --out-dir {out_dir} ({e.strerror})") from None
 
     start = time.perf_counter()
     metrics = {"model": c.model}
     losses = []
-    if c.model == "bigram-counts":
+    if c.model == "bigram-counts":  # no training: count, then score
         model = BigramCounts(Xtr, Ytr, len(vocab))
         plots.plot_counts(model.counts, vocab.itos, out_dir / "bigram_counts.png")
         X_all, Y_all = build_windows(words, vocab, 1)  # the lecture's figure: fit and score every bigram
@@ -185,9 +185,10 @@ def run_stage(config: Config) -> dict:
         loss = evaluate(model, X, Y)
         metrics[f"{name}_loss"] = None if math.isnan(loss) else loss
         _log(c, f"{name} loss {loss:.4f}")
-    if c.model == "bigram":  # the lecture's comparison: the counting model on the same split
+    if c.model == "bigram":  # the lecture's comparison: the counting model fitted to the same split
         counts = BigramCounts(Xtr, Ytr, len(vocab))
-        metrics["counts_val_loss"] = evaluate(counts, *data["val"]) if len(data["val"][0]) else None
+        for name, (X, Y) in data.items():
+            metrics[f"counts_{name}_loss"] = evaluate(counts, X, Y) if len(X) else None
     metrics.update(steps=c.steps, seconds=seconds, params=params, config=asdict(c))
 
     sample_g = torch.Generator().manual_seed(c.seed)

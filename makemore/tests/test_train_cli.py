@@ -58,6 +58,8 @@ def test_every_stage_writes_metrics_plots_and_samples(model, words_file, tmp_pat
         assert metrics["dataset_nll_unsmoothed"] < metrics["dataset_nll"] < 2.64
     else:
         assert metrics["steps"] == metrics["config"]["steps"] > 0 and metrics["params"] > 0
+    if model == "bigram":  # the counting model on the same split, for comparison
+        assert 0 < metrics["counts_train_loss"] < 3.5 and 0 < metrics["counts_val_loss"] < 4
 
 
 def test_seeded_runs_are_identical(words_file, tmp_path):
