@@ -3,9 +3,10 @@
     model = GPT.from_pretrained("path/to/gpt2")   # a folder with config.json + model.safetensors
     logits, loss = model(idx, targets)            # (or pytorch_model.bin)
 
-Nothing is downloaded: get the folder once (e.g. `huggingface-cli download gpt2 --local-dir gpt2`,
-or `save_pretrained`) and point at it. Our module names are GPT-2's, so the mapping is short:
-drop the `transformer.` prefix HF adds, skip the causal-mask buffers old checkpoints carry, and
+Nothing is downloaded and no Hugging Face package is needed: get the folder once (e.g.
+`huggingface-cli download gpt2 --local-dir gpt2`, or `save_pretrained`) and point at it.
+Our module names are GPT-2's, so the mapping is short:
+add the `transformer.` prefix old checkpoints lack, skip the causal-mask buffers they carry, and
 transpose the four matrices HF keeps in its `Conv1D` layout (in, out) instead of Linear's (out, in).
 """
 
@@ -21,6 +22,9 @@ from zero_to_hero import UserError
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+SAFETENSORS_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+SAFETENSORS_DTYPES.update({"I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8})
+SAFETENSORS_DTYPES.update({"U8": torch.uint8, "BOOL": torch.bool})
 # Hugging Face's GELU names -> torch's nn.GELU(approximate=...)
 ACTIVATIONS = {"gelu_new": "tanh", "gelu_pytorch_tanh": "tanh", "gelu": "none"}
 
@@ -60,6 +64,23 @@ def read_config(folder: Path, dropout: float) -> GPTConfig:
     )
 
 
+def read_safetensors(path: Path) -> dict:
+    """The safetensors format is simple enough to read without its package: an 8-byte little-endian
+    header length, a JSON header {name: {dtype, shape, data_offsets}}, then the raw tensor bytes."""
+    data = bytearray(path.read_bytes())  # writable: the tensors below are views into it
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    header.pop("__metadata__", None)
+    body = memoryview(data)[8 + header_len :]
+    state = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        dtype = SAFETENSORS_DTYPES[info["dtype"]]
+        flat = torch.frombuffer(body[begin:end], dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
+        state[name] = flat.reshape(info["shape"])
+    return state
+
+
 def read_state_dict(folder: Path) -> dict:
     """The checkpoint's tensors: model.safetensors if present, else pytorch_model.bin (weights_only)."""
     path = next((folder / name for name in WEIGHT_FILES if (folder / name).is_file()), None)
@@ -67,23 +88,28 @@ def read_state_dict(folder: Path) -> dict:
         raise UserError(f"no {' or '.join(WEIGHT_FILES)} in {folder}")
     try:
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file  # only needed for this format
-
-            return load_file(str(path))
+            return read_safetensors(path)
         return torch.load(path, map_location="cpu", weights_only=True)
-    except ImportError:
-        raise UserError(f"reading {path.name} needs the safetensors package: pip install safetensors") from None
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+    except (
+        RuntimeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as e:
         raise UserError(f"{path} is corrupt or not a weights file ({type(e).__name__}: {e})") from None
 
 
 def to_our_names(hf_state: dict) -> dict:
-    """HF names and layouts -> ours: strip `transformer.`, drop mask buffers and the tied lm_head, transpose Conv1D."""
+    """HF names and layouts -> ours: drop mask buffers and the tied lm_head, transpose Conv1D."""
     state = {}
     for name, tensor in hf_state.items():
-        name = name.removeprefix("transformer.")
         if name.endswith((".attn.bias", ".attn.masked_bias")) or name == "lm_head.weight":
             continue  # causal-mask buffers (we mask inside attention); lm_head is tied to wte
+        name = "transformer." + name.removeprefix("transformer.")  # old checkpoints lack the prefix
         state[name] = tensor.t() if name.endswith(CONV1D) else tensor
     return state
 

@@ -6,21 +6,25 @@ import pytest
 import torch
 
 from nanogpt.model import GPT
+from nanogpt.pretrained import read_safetensors
 from zero_to_hero import UserError
 
 transformers = pytest.importorskip("transformers")  # the test extra installs it; it is never a runtime need
 
 
 def tiny_hf_gpt2(seed=0, **overrides):
-    """A randomly initialised GPT-2 with a tiny config (random biases and LayerNorms too: nothing left at 0 or 1)."""
+    """A randomly initialised GPT-2 with a tiny config. Weights are drawn larger than GPT-2's init (and biases
+    and LayerNorms random too) so activations are O(1): a wrong GELU variant or a missed transpose shows."""
     torch.manual_seed(seed)
     config = dict(vocab_size=97, n_positions=24, n_embd=32, n_layer=3, n_head=4)
     config.update(overrides)
     model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**config)).eval()
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("bias") or "ln_" in name:
-                p.normal_(0.0, 0.1).add_(1.0 if name.endswith("ln_1.weight") else 0.0)
+            if p.dim() == 2:
+                p.normal_(0.0, 0.15)
+            else:  # biases around 0, LayerNorm gains around 1
+                p.normal_(1.0 if name.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight")) else 0.0, 0.1)
     return model
 
 
@@ -72,6 +76,24 @@ def test_generation_continues_like_hugging_face_greedy(tmp_path):
     assert torch.equal(ours.generate(idx, 8, temperature=0), expected)
 
 
+def test_our_safetensors_reader_matches_the_safetensors_package(tmp_path):
+    from safetensors.torch import save_file
+
+    tensors = {
+        "f32": torch.randn(3, 4),
+        "bf16": torch.randn(5).to(torch.bfloat16),
+        "f16": torch.randn(2, 1, 3).to(torch.float16),
+        "i64": torch.arange(6).view(2, 3),
+        "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0, 4),
+    }
+    save_file(tensors, tmp_path / "t.safetensors", metadata={"format": "pt"})
+    loaded = read_safetensors(tmp_path / "t.safetensors")
+    assert loaded.keys() == tensors.keys()
+    for name, tensor in tensors.items():
+        assert loaded[name].dtype == tensor.dtype and torch.equal(loaded[name], tensor), name
+
+
 def test_bad_folders_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="is not a folder"):
         GPT.from_pretrained(tmp_path / "nowhere")
@@ -83,6 +105,10 @@ def test_bad_folders_are_user_errors(tmp_path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"\x00" * 64)
     with pytest.raises(UserError, match="corrupt"):
         GPT.from_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes((40).to_bytes(8, "little") + b"{not json")
+    with pytest.raises(UserError, match="model.safetensors is corrupt"):
+        GPT.from_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
     config = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps({**config, "scale_attn_by_inverse_layer_idx": True}))
     with pytest.raises(UserError, match="cannot reproduce scale_attn_by_inverse_layer_idx=True"):
