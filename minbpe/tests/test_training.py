@@ -1,0 +1,157 @@
+"""Training: the Wikipedia example, the fast trainer against a naive one, and training errors."""
+
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minbpe import BasicTokenizer, RegexTokenizer
+from minbpe.base import merge
+from minbpe.training import learn_merges
+
+
+def naive_merges(chunks: list[list[int]], first_id: int, num_merges: int) -> list[tuple[tuple[int, int], int]]:
+    """The lecture's loop: count every pair again, merge the most frequent (ties: smallest pair)."""
+    out = []
+    for new_id in range(first_id, first_id + num_merges):
+        counts = Counter(p for ids in chunks for p in zip(ids[:-1], ids[1:], strict=True))
+        if not counts:
+            break
+        pair = min(counts, key=lambda p: (-counts[p], p))
+        chunks = [merge(ids, pair, new_id) for ids in chunks]
+        out.append((pair, counts[pair]))
+    return out
+
+
+@pytest.mark.parametrize("cls", [BasicTokenizer, RegexTokenizer])
+def test_wikipedia_example(cls):
+    tokenizer = cls()
+    tokenizer.train("aaabdaaabac", 256 + 3)
+    assert tokenizer.encode("aaabdaaabac") == [258, 100, 258, 97, 99]
+    assert tokenizer.merges == {(97, 97): 256, (97, 98): 257, (256, 257): 258}
+    assert tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac"
+
+
+def test_verbose_prints_each_merge(capsys):
+    BasicTokenizer().train("aaabdaaabac", 259, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "merge 1: (97, 97) -> 256 [aa] x4",
+        "merge 2: (97, 98) -> 257 [ab] x2",
+        "merge 3: (256, 257) -> 258 [aaab] x2",
+    ]
+
+
+chunk_lists = st.lists(st.lists(st.integers(0, 5), max_size=40), min_size=1, max_size=8)
+
+
+@given(chunk_lists, st.integers(1, 40))
+def test_fast_trainer_matches_naive(chunks, num_merges):
+    counts = Counter(tuple(c) for c in chunks)
+    fast = [(pair, count) for pair, _, count in learn_merges(counts, 256, num_merges)]
+    assert fast == naive_merges([list(c) for c in chunks], 256, num_merges)
+
+
+@given(st.text(alphabet="ab c\n", max_size=300), st.integers(1, 30))
+def test_regex_trainer_matches_naive_on_words(text, num_merges):
+    tokenizer = RegexTokenizer()
+    expected = naive_merges([list(w.encode()) for w in tokenizer._split(text)], 256, num_merges)
+    if not expected:
+        return
+    tokenizer.train(text, 256 + num_merges)
+    assert list(tokenizer.merges) == [pair for pair, _ in expected]
+
+
+@given(st.text(alphabet="the cat sat on a mat;.\n", max_size=400))
+def test_encode_matches_applying_merges_in_order(text):
+    """Encoding (lowest merge id first, again and again) = replaying the merges in training order."""
+    training_text = "the cat sat on the mat; the hat is on the cat. " * 20 + "unique tail 12345"
+    for cls in (BasicTokenizer, RegexTokenizer):
+        tokenizer = cls()
+        tokenizer.train(training_text, 300)
+        expected = []
+        for piece in tokenizer._split(text):
+            ids = list(piece.encode())
+            for pair, new_id in tokenizer.merges.items():
+                ids = merge(ids, pair, new_id)
+            expected += ids
+        assert tokenizer.encode(text) == expected
+
+
+def test_regex_merges_never_cross_pieces():
+    text = "dog. dog! dog? hotdog, 123456 dogs\n\n  dog"
+    tokenizer = RegexTokenizer()
+    tokenizer.train(text * 5, 320)
+    pieces = tokenizer._split(text)
+    assert pieces[:4] == ["dog", ".", " dog", "!"]
+    assert tokenizer.encode(text) == [i for piece in pieces for i in tokenizer.encode(piece)]
+    for token in tokenizer.vocab.values():  # a merged token is always inside one piece
+        assert tokenizer._split(token.decode("utf-8", "replace")) in ([], [token.decode("utf-8", "replace")])
+
+
+def test_basic_merges_cross_spaces():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("e te te te te", 258)
+    assert tokenizer.vocab[256] == b" t" and tokenizer.vocab[257] == b"e t"
+
+
+def test_training_continues_from_existing_merges():
+    text = "low lower lowest newer newest wider widest " * 10
+    once, twice = RegexTokenizer(), RegexTokenizer()
+    once.train(text, 300)
+    twice.train(text, 280)
+    twice.train(text, 300)
+    assert twice.merges == once.merges
+
+
+def test_training_stops_when_nothing_is_left_to_merge():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("abcd", 1000)
+    assert tokenizer.merges == {(97, 98): 256, (99, 100): 257, (256, 257): 258}  # ties: smallest pair
+    assert tokenizer.encode("abcd") == [258]
+
+
+@given(st.text(max_size=200))
+def test_trained_round_trip(text):
+    for cls in (BasicTokenizer, RegexTokenizer):
+        tokenizer = cls()
+        tokenizer.train("hello world, hello tokenizer! 你好 😀😀 " * 3, 280)
+        assert tokenizer.decode(tokenizer.encode(text)) == text
+
+
+def test_lone_surrogates_are_replaced_as_in_tiktoken():
+    tokenizer = RegexTokenizer()
+    tokenizer.train("abc", 257)
+    assert tokenizer.decode(tokenizer.encode("a\ud800b")) == "a\ufffdb"
+    assert tokenizer.decode(tokenizer.encode("\ud83d\ude00")) == "😀"  # a split pair is joined
+
+
+@pytest.mark.parametrize(
+    "vocab_size, message",
+    [
+        (255, "vocab_size must be an int >= 256"),
+        (256.5, "vocab_size must be an int >= 256"),
+        ("512", "vocab_size must be an int >= 256"),
+        (256, "not above the current size 256"),
+    ],
+)
+def test_bad_vocab_size(vocab_size, message):
+    with pytest.raises(ValueError, match=message):
+        BasicTokenizer().train("some text", vocab_size)
+
+
+def test_vocab_size_must_grow():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("aaabdaaabac", 259)
+    with pytest.raises(ValueError, match="not above the current size 259"):
+        tokenizer.train("aaabdaaabac", 259)
+
+
+def test_special_tokens_in_the_way_of_new_merges():
+    tokenizer = RegexTokenizer()
+    tokenizer.register_special_tokens({"<|end|>": 260})
+    with pytest.raises(ValueError, match=r"special token ids \[260\] collide"):
+        tokenizer.train("aaabdaaabac", 300)
+    tokenizer.train("aaabdaaabac", 259)  # ids 256..258 are free
+    assert tokenizer.encode("aa<|end|>", allowed_special="all") == [256, 260]
