@@ -54,8 +54,10 @@ def train(
             now, done = time.perf_counter(), i + 1
             ms_per_step = 1000 * (now - last) / (done - last_done)  # over the last interval
             eta = (steps - done) * (now - start) / done
+            throughput = len(Xb) * 1000 / ms_per_step
             log(
-                f"step {done:>7}/{steps}  loss {losses[-1]:.4f}  lr {lr:.3g}  {ms_per_step:.2f} ms/step  ETA {eta:.0f}s"
+                f"step {done:>7}/{steps}  loss {losses[-1]:.4f}  lr {lr:.3g}  {ms_per_step:.2f} ms/step  "
+                f"{throughput:,.0f} examples/s  ETA {eta:.0f}s"
             )
             last, last_done = now, done
     return losses

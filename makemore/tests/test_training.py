@@ -59,7 +59,7 @@ def test_training_is_seeded_and_lowers_the_loss():
     assert len(losses) == 200
     assert evaluate(model, X, Y) < losses[0] - 0.5
     assert len(lines) == 5  # steps 1, 51, 101, 151 and the last
-    assert all(k in lines[-1] for k in ("step     200/200", "loss", "lr 0.02", "ms/step", "ETA"))
+    assert all(k in lines[-1] for k in ("step     200/200", "loss", "lr 0.02", "ms/step", "examples/s", "ETA"))
 
 
 def test_full_batch_uses_every_example():
