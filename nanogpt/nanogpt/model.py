@@ -39,6 +39,27 @@ def masked_softmax_attention(q, k, v, dropout_p=0.0, training=False):
     return att @ v  # (B, nh, T, hs)
 
 
+class KVCache:
+    """One layer's keys and values of the tokens seen so far, for generation: with them, each new token
+    runs through the model alone instead of re-running its whole context. Filled by a first forward of
+    the whole prompt, then one token per forward; holds at most block_size positions."""
+
+    def __init__(self, capacity: int):
+        self.capacity, self.length = capacity, 0
+        self.k = self.v = None  # (B, nh, capacity, hs), allocated at the first append in k's dtype (autocast's)
+
+    def append(self, k, v):
+        """Store k, v (B, nh, T, hs) after the cached positions; return all keys and values so far."""
+        if self.k is None:
+            B, nh, _, hs = k.shape
+            self.k = k.new_empty(B, nh, self.capacity, hs)
+            self.v = v.new_empty(B, nh, self.capacity, hs)
+        start, self.length = self.length, self.length + k.size(2)
+        self.k[:, :, start : self.length] = k
+        self.v[:, :, start : self.length] = v
+        return self.k[:, :, : self.length], self.v[:, :, : self.length]  # (B, nh, length, hs)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
@@ -50,14 +71,17 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.use_sdpa = True  # False selects masked_softmax_attention (tests compare the two)
 
-    def forward(self, x):
+    def forward(self, x, kv_cache: KVCache | None = None):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
         # split channels into heads: (B, T, C) -> (B, nh, T, hs)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if kv_cache is not None:  # keys and values of the earlier tokens come from the cache
+            k, v = kv_cache.append(k, v)  # (B, nh, cached + T, hs)
         dropout_p = self.dropout if self.training else 0.0
         if self.use_sdpa:  # one fused kernel (flash attention where available), never materializes (T, T)
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+            # T > 1: the prompt (or training), mask the future; T == 1: a new token may see every key
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=T > 1)
         else:
             y = masked_softmax_attention(q, k, v, dropout_p, self.training)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
@@ -86,8 +110,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
+    def forward(self, x, kv_cache: KVCache | None = None):
+        x = x + self.attn(self.ln_1(x), kv_cache)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -140,14 +164,18 @@ class GPT(nn.Module):
         for block in self.transformer.h:
             block.attn.use_sdpa = sdpa
 
-    def forward(self, idx, targets=None):
+    def forward(self, idx, targets=None, kv_caches: list[KVCache] | None = None):
+        """idx (B, T) -> (logits, loss). With kv_caches (see new_kv_caches), idx continues the cached tokens."""
         B, T = idx.size()
-        if T > self.config.block_size:
-            raise ValueError(f"sequence of length {T} is longer than block_size {self.config.block_size}")
-        pos = torch.arange(T, dtype=torch.long, device=idx.device)  # (T,)
+        start = kv_caches[0].length if kv_caches else 0  # position of idx's first token
+        if start + T > self.config.block_size:
+            raise ValueError(f"sequence of length {start + T} is longer than block_size {self.config.block_size}")
+        if start and T > 1:
+            raise ValueError("a cached forward takes the whole prompt first, then one token at a time")
+        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)  # (T,)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
-        for block in self.transformer.h:
-            x = block(x)
+        for i, block in enumerate(self.transformer.h):
+            x = block(x, kv_caches[i] if kv_caches else None)
         x = self.transformer.ln_f(x)
         if targets is None:  # generation needs only the last position's logits
             return self.lm_head(x[:, [-1], :]), None  # (B, 1, vocab)
@@ -162,14 +190,37 @@ class GPT(nn.Module):
         self.config.block_size = block_size
         self.transformer.wpe.weight = nn.Parameter(self.transformer.wpe.weight[:block_size].detach().clone())
 
+    def new_kv_caches(self) -> list[KVCache]:
+        return [KVCache(self.config.block_size) for _ in self.transformer.h]
+
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None, generator=None):
-        """Append max_new_tokens sampled tokens to idx (B, T); temperature 0 means greedy (argmax)."""
+    def generate(
+        self,
+        idx,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator=None,
+        use_cache: bool = True,
+    ):
+        """Append max_new_tokens sampled tokens to idx (B, T); temperature 0 means greedy (argmax).
+
+        The KV cache gives the same tokens as recomputing the context, faster, until the text outgrows
+        block_size: from then on the window slides, every token's position changes, nothing cached is
+        valid any more, and each step recomputes the last block_size tokens, as without the cache."""
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
+        caches = None
         for _ in range(max_new_tokens):
-            context = idx[:, -self.config.block_size :]  # the model sees at most block_size tokens
-            logits, _ = self(context)
+            if use_cache and idx.size(1) <= self.config.block_size:
+                if caches is None:  # the prompt fills the cache in one forward
+                    caches = self.new_kv_caches()
+                    logits, _ = self(idx, kv_caches=caches)
+                else:  # only the newest token goes through the model
+                    logits, _ = self(idx[:, -1:], kv_caches=caches)
+            else:
+                context = idx[:, -self.config.block_size :]  # the model sees at most block_size tokens
+                logits, _ = self(context)
             logits = logits[:, -1, :]  # (B, vocab)
             if temperature == 0:
                 next_id = logits.argmax(dim=-1, keepdim=True)
