@@ -27,7 +27,7 @@ def default_config_file(device: str) -> Path:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_arguments(parser)
-    cfg, config_file = config_from_args(parser, argv, default_config_file)
+    cfg, config_file, _ = config_from_args(parser, argv, default_config_file)
     print(f"config: {config_file}")
     trainer = Trainer(cfg)
     metrics = trainer.run()

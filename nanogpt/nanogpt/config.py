@@ -157,10 +157,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(parser: argparse.ArgumentParser, argv, default_config_file):
-    """(TrainConfig, config file used): the file (or default_config_file(device)), then the flags given."""
+    """(TrainConfig, config file, parsed args): the file (or default_config_file(device)), then the flags given."""
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         raise UserError(f"unknown arguments {' '.join(unknown)}; valid keys: {valid_keys()}")
     overrides = {k: getattr(args, k) for k in KEYS if getattr(args, k) is not None}  # text, checked by _check
     config_file = args.config or default_config_file(overrides.get("device", "auto"))
-    return load_config(config_file, overrides), config_file
+    return load_config(config_file, overrides), config_file, args

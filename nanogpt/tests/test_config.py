@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from nanogpt.config import KEYS, TrainConfig, load_config
@@ -52,3 +54,17 @@ def test_bad_config_files(tmp_path):
     (tmp_path / "broken.py").write_text("n_layer = = 3\n")
     with pytest.raises(UserError, match="broken.py failed: SyntaxError"):
         load_config(tmp_path / "broken.py")
+
+
+def test_shipped_config_files_load_and_the_default_suits_the_device():
+    import importlib.util
+
+    configs = sorted((Path(__file__).parents[1] / "configs").glob("*.py"))
+    assert len(configs) >= 2
+    for path in configs:
+        load_config(path)  # every key known, every value of the right type
+    spec = importlib.util.spec_from_file_location("train_script", Path(__file__).parents[1] / "train.py")
+    train_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_script)
+    cpu = load_config(train_script.default_config_file("cpu"))
+    assert (cpu.n_layer, cpu.n_embd, cpu.block_size, cpu.device, cpu.compile) == (4, 128, 64, "cpu", False)

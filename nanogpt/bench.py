@@ -1,0 +1,124 @@
+"""Training throughput: our train step against a plain PyTorch loop, alternating in one process.
+
+    python bench.py                                  # the CPU config (4 layers, 128 wide, block 64, batch 12)
+    python bench.py configs/shakespeare_char.py --device=cuda --no-peer
+    python bench.py --threads=1 --profile            # where the time goes
+
+The plain loop is what one writes first: the same GPT, torch.optim.AdamW with its defaults, a batch
+built by re-opening the memmap and stacking B slices, zero_grad(). Both run on the same data and
+config; each round times `--iters` steps of each, and the median round is reported. Evaluation is
+never timed.
+"""
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nanogpt.config import add_config_arguments, config_from_args
+from nanogpt.model import GPT, GPTConfig
+from nanogpt.trainer import Trainer, lr_at
+from zero_to_hero import run_main
+
+CONFIGS = Path(__file__).parent / "configs"
+
+
+class PlainLoop:
+    """The textbook loop, for comparison (not used for training)."""
+
+    def __init__(self, trainer: Trainer):
+        cfg = trainer.cfg
+        torch.manual_seed(cfg.seed)
+        self.model = GPT(GPTConfig(**trainer.model_args)).to(trainer.device)
+        self.model.load_state_dict(trainer.raw_model.state_dict())
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+        )
+        self.cfg, self.device = cfg, trainer.device
+        self.path = str(Path(cfg.data_dir) / f"{Path(cfg.dataset).stem}-{cfg.encoding}" / "train.bin")
+
+    def get_batch(self):
+        data = np.memmap(self.path, dtype=np.uint16, mode="r")
+        T = self.cfg.block_size
+        ix = torch.randint(len(data) - T, (self.cfg.batch_size,))
+        x = torch.stack([torch.from_numpy(data[i : i + T].astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy(data[i + 1 : i + 1 + T].astype(np.int64)) for i in ix])
+        return x.to(self.device), y.to(self.device)
+
+    def train_step(self, lr):
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        x, y = self.get_batch()
+        _, loss = self.model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return loss
+
+
+def time_steps(step, iters: int, device) -> float:
+    """Seconds per step over `iters` steps (synchronized at the end on CUDA)."""
+    start = time.perf_counter()
+    for _ in range(iters):
+        loss = step(lr=1e-3)
+    loss.item()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iters
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(parser)
+    parser.add_argument("--iters", type=int, default=50, help="timed steps per round (per contender)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, compile)")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
+    parser.add_argument("--no-peer", action="store_true", help="time only our train step")
+    parser.add_argument("--profile", action="store_true", help="print torch.profiler's op table for our step")
+    parser.add_argument("--json", help="also write the results to this file")
+    cfg, config_file, args = config_from_args(parser, argv, lambda device: CONFIGS / "shakespeare_char_cpu.py")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    trainer = Trainer(cfg, log=lambda *a: None)
+    contenders = {"nanogpt": lambda lr: trainer.train_step(lr_at(100, cfg))}
+    if not args.no_peer:
+        contenders["plain loop"] = PlainLoop(trainer).train_step
+    tokens = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
+    print(
+        f"config {config_file}: {trainer.raw_model.num_params() / 1e6:.2f}M params, {tokens} tokens/iter, "
+        f"{trainer.device}, {trainer.dtype}, compile={cfg.compile}, threads={torch.get_num_threads()}"
+    )
+    for step in contenders.values():
+        time_steps(step, args.warmup, trainer.device)
+    rounds = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, step in contenders.items():
+            rounds[name].append(time_steps(step, args.iters, trainer.device))
+    results = {}
+    for name, seconds in rounds.items():
+        ms = statistics.median(seconds) * 1000
+        results[name] = {"ms_per_iter": round(ms, 2), "tokens_per_sec": round(tokens * 1000 / ms)}
+        spread = f"{min(seconds) * 1000:.1f}-{max(seconds) * 1000:.1f}"
+        print(f"{name:>10}: {ms:6.2f} ms/iter (rounds {spread}), {tokens * 1000 / ms:,.0f} tokens/s")
+    if "plain loop" in results:
+        ratio = results["plain loop"]["ms_per_iter"] / results["nanogpt"]["ms_per_iter"]
+        results["speedup_vs_plain_loop"] = round(ratio, 3)
+        print(f"speedup over the plain loop: {ratio:.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"config": config_file.__str__(), **results}, indent=2) + "\n")
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            time_steps(contenders["nanogpt"], args.iters, trainer.device)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
+
+
+if __name__ == "__main__":
+    run_main(main)
