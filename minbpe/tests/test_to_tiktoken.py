@@ -41,23 +41,14 @@ def test_generated_text(small, text):
     assert encoding.encode_ordinary(text) == tokenizer.encode_ordinary(text)
 
 
-@given(st.lists(st.sampled_from(["ab", "abc", "bc", "cab", " ", "a", "c\n", "ca", "bca"]), max_size=30))
+@given(st.lists(st.sampled_from(["ab", "abc", "bc", "cab", " ", "a", "c\n", "ca", "bca", "aaa", "cc"]), min_size=1))
 def test_trained_on_generated_text(parts):
-    """Either tiktoken can reproduce the merges and encodes like us, or to_tiktoken refuses."""
+    """Merges learned by training have always been reproducible by tiktoken (refusals are tested below)."""
     text = "".join(parts)
     tokenizer = RegexTokenizer(r"\S+|\s+")
-    try:
-        tokenizer.train(text, 270)
-    except ValueError:  # nothing to learn from an empty text
-        assert not text
-        return
-    try:
-        encoding = tokenizer.to_tiktoken()
-    except ValueError as e:
-        assert "tiktoken" in str(e)
-        return
-    probe = text + " abcabc bcab cabca aabbcc"
-    assert encoding.encode(probe) == tokenizer.encode(probe)
+    tokenizer.train(text, 300)
+    probe = text + " abcabc bcab cabca aabbcc aaaa"
+    assert tokenizer.to_tiktoken().encode(probe) == tokenizer.encode(probe)
 
 
 def model_with_merges(tmp_path, merges: list[str]):

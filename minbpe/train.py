@@ -1,0 +1,86 @@
+"""Train the Basic and Regex BPE tokenizers (lecture 8) and report their training time and compression.
+
+    python train.py                                  # taylorswift, vocabulary of 512, GPT-4's split pattern
+    python train.py --input my.txt --vocab-size 1024 --pattern gpt2
+
+Writes <out-dir>/{basic,regex}.model (load with BasicTokenizer().load / RegexTokenizer().load),
+<out-dir>/{basic,regex}.vocab (every token, for people) and <out-dir>/metrics.json.
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer
+from minbpe.compression import held_out_split, train_and_measure
+from zero_to_hero import UserError, run_main
+from zero_to_hero.datasets import read_text
+
+PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN, "gpt4o": GPT4O_SPLIT_PATTERN}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--input", default="taylorswift", help="a course data set name or the path of a UTF-8 text file (taylorswift)"
+    )
+    parser.add_argument("--vocab-size", type=int, default=512, help="tokens after training: 256 bytes + merges (512)")
+    parser.add_argument(
+        "--held-out-fraction",
+        type=float,
+        default=0.1,
+        help="the last fraction of the text, cut at a line break, is not trained on; compression is "
+        "measured on it too (0.1)",
+    )
+    parser.add_argument(
+        "--tokenizers", nargs="+", choices=["basic", "regex"], default=["basic", "regex"], help="which to train (both)"
+    )
+    parser.add_argument(
+        "--pattern", choices=sorted(PATTERNS), default="gpt4", help="the Regex tokenizer's split pattern (gpt4)"
+    )
+    parser.add_argument("--out-dir", default="out", help="where the .model, .vocab and metrics.json files go (out)")
+    parser.add_argument("--verbose", action="store_true", help="print every merge as it is learned")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.vocab_size <= 256:
+        raise UserError(f"--vocab-size must be above 256 (the single bytes), got {args.vocab_size}")
+    if not 0 < args.held_out_fraction < 1:
+        raise UserError(f"--held-out-fraction must be between 0 and 1, got {args.held_out_fraction}")
+    text = read_text(args.input)
+    train, held_out = held_out_split(text, args.held_out_fraction)
+    if not train.strip() or not held_out.strip():
+        raise UserError(f"{args.input} is too short to split into training and held-out text; use a longer file")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"{args.input}: {len(train.encode()):,} bytes to train on, {len(held_out.encode()):,} held out")
+
+    metrics = {
+        "input": args.input,
+        "train_bytes": len(train.encode()),
+        "held_out_bytes": len(held_out.encode()),
+        "pattern": args.pattern,
+    }
+    for name in args.tokenizers:
+        tokenizer = BasicTokenizer() if name == "basic" else RegexTokenizer(PATTERNS[args.pattern])
+        result = train_and_measure(tokenizer, train, held_out, args.vocab_size, verbose=args.verbose)
+        tokenizer.save(out_dir / name)
+        metrics[name] = result
+        if result["vocab_size"] < args.vocab_size:
+            print(f"note: the text has no more pairs to merge after {result['vocab_size']} tokens")
+        print(
+            f"{name:>5}: {result['vocab_size']} tokens, trained in {result['train_seconds']:.2f} s; bytes/token "
+            f"{result['train_bytes_per_token']:.3f} (train) {result['held_out_bytes_per_token']:.3f} (held out); "
+            f"saved {out_dir / name}.model"
+        )
+    tmp = out_dir / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, out_dir / "metrics.json")
+    print(f"wrote {out_dir / 'metrics.json'}")
+
+
+if __name__ == "__main__":
+    run_main(main)
