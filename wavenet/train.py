@@ -19,6 +19,7 @@ from wavenet.model import Config
 from wavenet.trainer import (
     MODELS,
     build_model,
+    calibrate_batchnorm,
     evaluate,
     make_split,
     plot_losses,
@@ -50,6 +51,12 @@ def parse_args(argv=None):
     p.add_argument("--block-size", type=int, default=8, help="characters of context; a power of two")
     p.add_argument("--n-embd", type=int, default=24, help="embedding size per character")
     p.add_argument("--n-hidden", type=int, default=128, help="channels of every level of the hierarchy")
+    p.add_argument(
+        "--no-calibrate",
+        action="store_true",
+        help="keep BatchNorm's running statistics as training left them, instead of recomputing them "
+        "over the whole training split before the final evaluation",
+    )
     p.add_argument("--seed", type=int, default=42, help="seeds the data split, the initialisation and the batches")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument(
@@ -105,6 +112,11 @@ def main(argv=None) -> dict:
     )
     seconds = time.perf_counter() - start
     result = {name: evaluate(model, split) for name, split in splits.items()}
+    running = result
+    if not args.no_calibrate:
+        print("running-statistics losses: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+        calibrate_batchnorm(model, splits["train"])
+        result = {name: evaluate(model, split) for name, split in splits.items()}
     for name, loss in result.items():
         print(f"{name} loss {loss:.4f}")
     names = sample(model, vocab, config.block_size, args.samples, generator)
@@ -115,10 +127,13 @@ def main(argv=None) -> dict:
         "train_loss": result["train"],
         "val_loss": result["val"],
         "test_loss": result["test"],
+        "calibrated": not args.no_calibrate,
+        "running_stats_losses": running,  # before calibration: what the lecture reports
         "params": n_params,
         "steps": args.steps,
         "batch_size": args.batch_size,
         "seconds": seconds,
+        "tokens": tokens,  # predicted characters seen in training
         "examples_per_s": args.steps * args.batch_size / seconds,
         "tokens_per_s": tokens / seconds,
         "device": str(device),

@@ -126,3 +126,17 @@ def test_dilated_training_learns(words, vocab):
     losses, tokens = train(model, split, 300, 8, 0.1, g, 8, log=None)
     assert 300 * 8 * 2 < tokens < 300 * 8 * 12  # every real character of 8 words a step, ~2..12 each
     assert evaluate(model, split) < before - 1.0  # 30 words: it memorises them
+
+
+def test_calibration_counts_only_real_positions(vocab):
+    from wavenet.trainer import calibrate_batchnorm
+
+    model = DilatedWaveNet(Config(len(vocab), 2, n_embd=3, n_hidden=4), generator=torch.Generator().manual_seed(0))
+    x, y = padded_sequences(["ab", "abcdeh"], vocab, 2)
+    calibrate_batchnorm(model, make_split(["ab", "abcdeh"], vocab, 2, "dilated"))
+    emb, pairs, linear, norm = model.layers[:4]
+    pre = linear(pairs(emb(x))).detach()
+    real = torch.cat([pre[0, :3], pre[1, :7]])
+    torch.testing.assert_close(norm.running_mean, real.mean(0))
+    torch.testing.assert_close(norm.running_var, real.var(0))
+    assert model.training and norm.momentum == 0.1

@@ -90,3 +90,32 @@ def test_whole_model_matches_torch_nn(words, vocab):
     torch.testing.assert_close(ours.layers[-1].weight.grad, ref.head.weight.grad.T)
     ours.eval(), ref.eval()
     torch.testing.assert_close(ours(x), ref(x))
+
+
+def test_calibration_sets_exact_training_set_statistics(words, vocab):
+    from wavenet.layers import BatchNorm1d
+    from wavenet.trainer import calibrate_batchnorm, evaluate, make_split, train
+
+    g = torch.Generator().manual_seed(0)
+    model = hierarchical(Config(len(vocab), 8, n_embd=6, n_hidden=16), generator=g)
+    split = make_split(words, vocab, 8, "hierarchical")
+    train(model, split, 100, 8, 0.1, g, 8, log=None)
+    model.eval()
+    calibrate_batchnorm(model, split)
+    assert not model.training
+    h, level = split.x, 0
+    with torch.no_grad():
+        for layer in model.layers:  # every level's input statistics, given the calibrated levels below it
+            if isinstance(layer, BatchNorm1d):
+                # the first level exactly; above it, the pass normalised lower levels with the biased
+                # variance and evaluation uses the unbiased one: a relative n/(n-1) apart (n ~ 10^3 here)
+                dims, n = tuple(range(h.ndim - 1)), h.numel() // h.shape[-1]  # (B, T, C), and (B, C) at the top
+                tol = 1e-5 if level == 0 else 2 / n
+                assert layer.momentum == 0.1
+                torch.testing.assert_close(layer.running_mean, h.mean(dims), rtol=tol, atol=tol)
+                torch.testing.assert_close(layer.running_var, h.var(dims), rtol=tol, atol=tol)
+                level += 1
+            h = layer(h)
+    before = evaluate(model, split)
+    calibrate_batchnorm(model, split)  # a fixed point: calibrating again changes nothing
+    assert evaluate(model, split) == pytest.approx(before, rel=1e-4)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from wavenet.data import Vocabulary, context_windows, padded_sequences
 from wavenet.dilated import DilatedWaveNet
-from wavenet.layers import Module
+from wavenet.layers import BatchNorm1d, Module
 from wavenet.model import Config, hierarchical
 from zero_to_hero import UserError
 
@@ -90,6 +90,27 @@ def sample(model: Module, vocab: Vocabulary, block_size: int, n: int, generator:
     for row in out.tolist():
         words.append(vocab.decode(row[: row.index(0)] if 0 in row else row))
     return words
+
+
+@torch.no_grad()
+def calibrate_batchnorm(model: Module, split: Split) -> None:
+    """Set every BatchNorm's running statistics to those of the whole training split (lecture 3's calibration).
+
+    The running estimates follow the last few dozen batches of 32; one training-mode pass over all
+    the data with momentum 1 replaces them by exact statistics, at each level given the ones below.
+    """
+    norms = [layer for layer in model.layers if isinstance(layer, BatchNorm1d)]
+    was_training, momenta = model.training, [norm.momentum for norm in norms]
+    model.train()
+    for norm in norms:
+        norm.momentum = 1.0
+    if isinstance(model, DilatedWaveNet):
+        model(split.x, split.y)  # statistics over the real positions only
+    else:
+        model(split.x)
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
+    model.train(was_training)
 
 
 def lr_at(step: int, steps: int, lr: float) -> float:
