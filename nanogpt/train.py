@@ -28,9 +28,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_arguments(parser)
     cfg, config_file, _ = config_from_args(parser, argv, default_config_file)
-    print(f"config: {config_file}")
     trainer = Trainer(cfg)
-    metrics = trainer.run()
+    trainer.log(f"config: {config_file}")  # rank 0 only under torchrun
+    try:
+        metrics = trainer.run()
+    finally:
+        trainer.close()  # under torchrun: leave the process group
+    if not trainer.world.is_master:
+        return  # rank 0 alone reports
     print(
         f"final: train loss {metrics['train_loss']:.4f}, val loss {metrics['val_loss']:.4f}, "
         f"{metrics['tokens_per_sec']:,.0f} tokens/s; wrote {cfg.out_dir}/metrics.json"

@@ -43,6 +43,7 @@ class TrainConfig:
     n_embd: int = _key(128, "embedding width")
     dropout: float = _key(0.0, "dropout probability (0 for small data, ~0.1-0.2 when overfitting)")
     bias: bool = _key(False, "biases in Linear and LayerNorm layers")
+    vocab_size: int = _key(0, "0 = the tokenizer's; more pads the embedding (GPT-2: 50304, a multiple of 64)")
     # optimizer: AdamW, linear warmup then cosine decay to min_lr
     learning_rate: float = _key(1e-3, "peak learning rate")
     max_iters: int = _key(2000, "optimizer steps in total")
@@ -58,6 +59,7 @@ class TrainConfig:
     device: str = _key("auto", "auto, cpu, cuda, cuda:N or mps")
     dtype: str = _key("auto", "auto, float32, bfloat16 or float16 (auto: bf16 on CUDA that has it, else fp32)")
     compile: bool = _key(False, "torch.compile the model (pays on GPUs; costs minutes of compiling on a CPU)")
+    peak_flops: float = _key(0.0, "the GPU's peak FLOP/s for the MFU figure (0 = look its name up in nanogpt/mfu.py)")
 
 
 _TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
@@ -133,7 +135,7 @@ def validate(cfg: TrainConfig) -> None:
     for key in positive:
         if getattr(cfg, key) <= 0:
             raise UserError(f"config key {key!r} must be positive, got {getattr(cfg, key)}")
-    for key in ["max_iters", "warmup_iters", "lr_decay_iters"]:
+    for key in ["max_iters", "warmup_iters", "lr_decay_iters", "vocab_size", "peak_flops"]:
         if getattr(cfg, key) < 0:
             raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
     choices = {"init_from": ("scratch", "resume"), "model": ("gpt", "bigram"), "encoding": ("char", "gpt2")}

@@ -106,9 +106,12 @@ class Batches:
     """Random (x, y) windows from a uint16 token file, drawn with a seeded generator whose state can be saved.
 
     The memmap is opened once; each batch is one fancy-indexing gather of (B, T+1) tokens.
+    Under DDP every rank draws the window starts of the whole world's micro-batch (world_size * B)
+    from the same seeded stream and keeps its own B: ranks see different rows, together exactly the
+    rows one process would draw, so a run's data does not depend on the number of GPUs.
     """
 
-    def __init__(self, path, block_size: int, batch_size: int, seed: int = 0, device="cpu"):
+    def __init__(self, path, block_size: int, batch_size: int, seed: int = 0, device="cpu", rank=0, world_size=1):
         self.data = np.memmap(path, dtype=np.uint16, mode="r")
         if len(self.data) <= block_size:
             raise UserError(
@@ -116,12 +119,15 @@ class Batches:
                 "use a longer text or a smaller block_size"
             )
         self.block_size, self.batch_size = block_size, batch_size
+        self.rank, self.world_size = rank, world_size
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
         self._window = np.arange(block_size + 1)  # (T+1,)
 
     def next(self):
-        starts = torch.randint(len(self.data) - self.block_size, (self.batch_size,), generator=self.generator)
+        B = self.batch_size
+        starts = torch.randint(len(self.data) - self.block_size, (self.world_size * B,), generator=self.generator)
+        starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share
         chunk = torch.from_numpy(self.data[starts.numpy()[:, None] + self._window].astype(np.int64))  # (B, T+1)
         x, y = chunk[:, :-1], chunk[:, 1:]  # y is x shifted by one: every position predicts its next token
         if self.device.type == "cuda":  # pinned memory lets the copy overlap with compute

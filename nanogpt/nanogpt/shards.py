@@ -165,9 +165,9 @@ def read_shard_meta(folder) -> dict | None:
 
 class ShardedBatches:
     """Random (x, y) windows from several uint16 token files, as if they were one file whose windows never
-    cross a file boundary. Same interface as data.Batches: next(), state(), set_state()."""
+    cross a file boundary. Same interface as data.Batches, DDP ranks' shares included."""
 
-    def __init__(self, paths, block_size: int, batch_size: int, seed: int = 0, device="cpu"):
+    def __init__(self, paths, block_size: int, batch_size: int, seed: int = 0, device="cpu", rank=0, world_size=1):
         self.shards = [np.memmap(p, dtype=np.uint16, mode="r") for p in paths]
         self.shards = [s for s in self.shards if len(s) > block_size]
         if not self.shards:
@@ -175,11 +175,14 @@ class ShardedBatches:
         # window starts: shard i offers len - block_size of them; a global start picks shard and offset
         self.ends = np.cumsum([len(s) - block_size for s in self.shards])  # (n_shards,)
         self.block_size, self.batch_size = block_size, batch_size
+        self.rank, self.world_size = rank, world_size
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
 
     def next(self):
-        starts = torch.randint(int(self.ends[-1]), (self.batch_size,), generator=self.generator).numpy()
+        B = self.batch_size
+        starts = torch.randint(int(self.ends[-1]), (self.world_size * B,), generator=self.generator).numpy()
+        starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share of the world's micro-batch
         which = np.searchsorted(self.ends, starts, side="right")  # (B,) shard of each window
         offsets = starts - np.concatenate([[0], self.ends])[which]
         chunk = np.stack([self.shards[s][o : o + self.block_size + 1] for s, o in zip(which, offsets, strict=True)])

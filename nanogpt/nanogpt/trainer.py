@@ -18,14 +18,20 @@ import time
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel as DDP
 
+from nanogpt import distributed
 from nanogpt.checkpoint import build_model, load_checkpoint, save_checkpoint
 from nanogpt.config import TrainConfig
 from nanogpt.data import Batches, Tokenizer, prepare
+from nanogpt.mfu import peak_flops, training_flops_per_token
+from nanogpt.shards import ShardedBatches, read_shard_meta
+from zero_to_hero import UserError
 from zero_to_hero.device import autocast, grad_scaler, parse_dtype, pick_device, seed_everything
 
 # resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change)
 RESUME_KEEPS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "data_dir")
+RESUME_KEEPS += ("vocab_size",)
 EVAL_SEED = 123  # evaluations always see the same batches: their losses are comparable, and they never
 # touch the training sampler's random stream (which is what makes resuming exact)
 
@@ -57,8 +63,15 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, log=print):
-        self.cfg, self.log = cfg, log
-        self.device = pick_device(cfg.device)
+        self.cfg = cfg
+        self.world, self.device = distributed.setup(pick_device(cfg.device))  # world of 1 unless under torchrun
+        self.log = log if self.world.is_master else lambda *args: None
+        if cfg.gradient_accumulation_steps % self.world.size:
+            raise UserError(
+                f"gradient_accumulation_steps ({cfg.gradient_accumulation_steps}) must be a multiple of the "
+                f"number of processes ({self.world.size}): it counts micro-batches of the whole global batch"
+            )
+        self.micro_steps = cfg.gradient_accumulation_steps // self.world.size  # this rank's share of them
         self.dtype = parse_dtype(cfg.dtype, self.device)
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = True  # fp32 matmuls that remain run on tensor cores
@@ -69,18 +82,36 @@ class Trainer:
             cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in RESUME_KEEPS})
         self.out_dir = Path(cfg.out_dir)
 
+        shards = read_shard_meta(cfg.dataset)  # a folder from `python -m nanogpt.shards`, or None
         data_folder = Path(cfg.data_dir) / f"{Path(cfg.dataset).stem}-{cfg.encoding}"
-        self.meta = prepare(cfg.dataset, cfg.encoding, data_folder)
+        if shards is None:
+            if self.world.local_rank != 0:  # one process per node prepares the data, the others wait
+                distributed.barrier(self.world)
+            self.meta = prepare(cfg.dataset, cfg.encoding, data_folder)
+            if self.world.local_rank == 0:
+                distributed.barrier(self.world)
+        self.meta = shards or self.meta
         self.tokenizer = Tokenizer.from_meta(self.meta)
-        batches = lambda split, seed: Batches(  # noqa: E731
-            data_folder / f"{split}.bin", cfg.block_size, cfg.batch_size, seed, self.device
-        )
-        self.train_batches = batches("train", cfg.seed)
+
+        def batches(split, seed, rank=0, world_size=1):
+            if shards is not None:
+                return ShardedBatches(
+                    shards[split], cfg.block_size, cfg.batch_size, seed, self.device, rank, world_size
+                )
+            path = data_folder / f"{split}.bin"
+            return Batches(path, cfg.block_size, cfg.batch_size, seed, self.device, rank, world_size)
+
+        # training: the ranks share one seeded stream, each taking its own rows (see data.Batches);
+        # evaluation: every rank computes the same batches, so every rank knows the losses
+        self.train_batches = batches("train", cfg.seed, self.world.rank, self.world.size)
         self.eval_batches = {split: batches(split, EVAL_SEED) for split in ("train", "val")}
 
         self.iter_num, self.best_val_loss, self.train_seconds = 0, float("inf"), 0.0
         self.model_kind = cfg.model
-        self.model_args = dict(vocab_size=self.tokenizer.vocab_size, block_size=cfg.block_size)
+        if 0 < cfg.vocab_size < self.tokenizer.vocab_size:
+            raise UserError(f"vocab_size {cfg.vocab_size} is smaller than the tokenizer's {self.tokenizer.vocab_size}")
+        vocab_size = max(cfg.vocab_size, self.tokenizer.vocab_size)  # padding rows are never targets
+        self.model_args = dict(vocab_size=vocab_size, block_size=cfg.block_size)
         if cfg.model == "gpt":
             self.model_args.update(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd)
             self.model_args.update(dropout=cfg.dropout, bias=cfg.bias)
@@ -90,6 +121,9 @@ class Trainer:
         if checkpoint is not None:
             self._restore(checkpoint)
         self.model = torch.compile(self.raw_model) if cfg.compile else self.raw_model
+        if self.world.size > 1:
+            torch.manual_seed(cfg.seed + self.world.rank)  # per-rank dropout masks (weights are rank 0's anyway)
+            self.model = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.history = []  # (iter, train loss) at every log line
         self.evals = []  # dicts: iter, train_loss, val_loss, train_seconds
 
@@ -126,7 +160,7 @@ class Trainer:
         """One optimizer step over gradient_accumulation_steps micro-batches; returns the mean loss (a tensor)."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        steps = self.cfg.gradient_accumulation_steps
+        steps = self.micro_steps
         total = torch.zeros((), device=self.device)
         for micro_step in range(steps):
             x, y = self.train_batches.next()
@@ -168,7 +202,7 @@ class Trainer:
         self.log(f"eval iter {self.iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
         improved = losses["val"] < self.best_val_loss
         self.best_val_loss = min(self.best_val_loss, losses["val"])
-        if improved or self.cfg.always_save_checkpoint:
+        if (improved or self.cfg.always_save_checkpoint) and self.world.is_master:
             save_checkpoint(self.checkpoint(), self.out_dir)
         return losses
 
@@ -176,7 +210,15 @@ class Trainer:
         cfg = self.cfg
         tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
         n_params = self.raw_model.num_params()
+        peak = peak_flops(self.device, cfg.peak_flops)
+        peak = peak * self.world.size if peak else None  # tokens/s below are the whole world's
+        flops_per_token = 0.0
+        if self.model_kind == "gpt":
+            c = self.raw_model.config
+            flops_per_token = training_flops_per_token(n_params, c.n_layer, c.n_embd, c.block_size)
         self.log(f"{self.model_kind}: {n_params / 1e6:.2f}M parameters on {self.device} ({self.dtype}), ")
+        if self.world.size > 1:
+            self.log(f"DDP: {self.world.size} processes, {self.micro_steps} micro-steps each per iteration")
         self.log(f"{tokens_per_iter:,} tokens per iteration, iters {self.iter_num} -> {cfg.max_iters}")
         start_iter, wall_start, eval_seconds = self.iter_num, time.perf_counter(), 0.0
         losses = None
@@ -189,14 +231,15 @@ class Trainer:
             interval_iters += 1
             last = self.iter_num == cfg.max_iters
             if self.iter_num % cfg.log_interval == 0 or last:
-                loss = loss.item()  # the only host sync in the loop (a no-op on CPU)
+                loss = distributed.mean_over_ranks(loss, self.world).item()  # the only host sync in the loop
                 now = time.perf_counter()
                 ms = (now - interval_start) * 1000 / interval_iters
                 eta = (cfg.max_iters - self.iter_num) * ms / 1000
                 self.history.append((self.iter_num, loss))
+                mfu = f", MFU {tokens_per_iter * 1000 / ms * flops_per_token / peak:.1%}" if peak else ""
                 self.log(
                     f"iter {self.iter_num}/{cfg.max_iters}: loss {loss:.4f}, lr {lr_at(self.iter_num - 1, cfg):.2e}, "
-                    f"{ms:.1f} ms/iter, {tokens_per_iter * 1000 / ms:,.0f} tokens/s, ETA {eta:.0f}s"
+                    f"{ms:.1f} ms/iter, {tokens_per_iter * 1000 / ms:,.0f} tokens/s{mfu}, ETA {eta:.0f}s"
                 )
             if self.iter_num % cfg.eval_interval == 0 or last:
                 if not isinstance(loss, float):
@@ -212,12 +255,15 @@ class Trainer:
             losses = self._evaluate_and_checkpoint()
         trained_iters = self.iter_num - start_iter
         session_train_seconds = time.perf_counter() - wall_start - eval_seconds
+        tokens_per_sec = trained_iters * tokens_per_iter / session_train_seconds if trained_iters else 0.0
         metrics = {
             "train_loss": losses["train"],
             "val_loss": losses["val"],
             "best_val_loss": self.best_val_loss,
             "iters": self.iter_num,
-            "tokens_per_sec": trained_iters * tokens_per_iter / session_train_seconds if trained_iters else 0.0,
+            "tokens_per_sec": tokens_per_sec,  # the whole world's
+            "mfu": tokens_per_sec * flops_per_token / peak if peak else None,
+            "world_size": self.world.size,
             "seconds": round(self.train_seconds, 3),  # training only, all sessions of a resumed run
             "eval_seconds": round(eval_seconds, 3),
             "wall_seconds": round(time.perf_counter() - wall_start, 3),
@@ -228,8 +274,13 @@ class Trainer:
             "evals": self.evals,
             "config": dataclasses.asdict(cfg),
         }
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.out_dir / "metrics.json.tmp"
-        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-        os.replace(tmp, self.out_dir / "metrics.json")
+        if self.world.is_master:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.out_dir / "metrics.json.tmp"
+            tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+            os.replace(tmp, self.out_dir / "metrics.json")
         return metrics
+
+    def close(self) -> None:
+        """Leave torchrun's process group (a no-op for one process)."""
+        distributed.close(self.world)
