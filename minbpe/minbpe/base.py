@@ -7,6 +7,7 @@ Encoding a chunk of text applies the earliest-learned merge present, again and a
 
 import unicodedata
 from collections import Counter
+from collections.abc import Hashable
 from pathlib import Path
 
 import regex
@@ -199,10 +200,11 @@ class Tokenizer:
 
     def decode_bytes(self, ids) -> bytes:
         """The bytes of the tokens `ids`, concatenated."""
+        ids = list(ids)
         try:
             return b"".join([self.vocab[i] for i in ids])
-        except (KeyError, TypeError):
-            bad = next(i for i in ids if not isinstance(i, int) or i not in self.vocab)
+        except (KeyError, TypeError):  # TypeError: an unhashable id
+            bad = next(i for i in ids if not isinstance(i, Hashable) or i not in self.vocab)
             raise ValueError(f"token id {bad!r} is not in the vocabulary ({len(self.vocab)} tokens)") from None
 
     def decode(self, ids) -> str:

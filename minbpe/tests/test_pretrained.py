@@ -141,7 +141,7 @@ def test_decoding_any_ids_like_tiktoken(pretrained, name, data):
     assert ours.decode(ids) == theirs.decode(ids)
 
 
-@pytest.mark.parametrize("bad", [-1, 100261, 100277, 10**9, "7", None])
+@pytest.mark.parametrize("bad", [-1, 100261, 100277, 10**9, "7", None, [1]])
 def test_decode_rejects_ids_not_in_the_vocabulary(gpt4, bad):
     ours, _ = gpt4
     with pytest.raises(ValueError, match=rf"token id {regex.escape(repr(bad))} is not in the vocabulary"):
