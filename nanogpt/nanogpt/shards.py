@@ -152,6 +152,23 @@ def prepare_shards(
     return meta
 
 
+def write_synthetic_shards(folder, vocab_size: int, tokens: int = 1 << 20, seed: int = 0) -> dict:
+    """A shard folder of uniformly random tokens (for benchmarks that need no corpus): `tokens` of train,
+    a tenth of that of val. Its tokenizer is GPT-2's for vocab_size 50257, else characters."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name, n in (("train_000000.bin", tokens), ("val_000000.bin", max(tokens // 10, 2))):
+        rng.integers(0, vocab_size, n, dtype=np.uint16).tofile(folder / name)
+    if vocab_size == VOCAB_SIZE:
+        meta = {"encoding": "gpt2", "vocab_size": VOCAB_SIZE}
+    else:  # any vocab_size distinct characters
+        meta = {"encoding": "char", "vocab_size": vocab_size, "itos": [chr(0x100 + i) for i in range(vocab_size)]}
+    meta.update(train=["train_000000.bin"], val=["val_000000.bin"], synthetic=True)
+    (folder / "meta.json").write_text(json.dumps(meta) + "\n")
+    return read_shard_meta(folder)
+
+
 def read_shard_meta(folder) -> dict | None:
     """meta.json of a shard folder (with paths made absolute), or None if `folder` is not one."""
     path = Path(folder) / "meta.json"

@@ -12,7 +12,14 @@ import tiktoken
 import torch
 
 from nanogpt.data import Batches
-from nanogpt.shards import EOT, ShardedBatches, prepare_shards, read_pieces, read_shard_meta
+from nanogpt.shards import (
+    EOT,
+    ShardedBatches,
+    prepare_shards,
+    read_pieces,
+    read_shard_meta,
+    write_synthetic_shards,
+)
 from zero_to_hero import UserError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +123,15 @@ def test_command_line(tmp_path):
         [*args[:3], "missing.txt", "--out_dir=s"], cwd=tmp_path, capture_output=True, text=True, env=env
     )
     assert result.returncode == 2 and result.stderr.startswith("error: input file missing.txt not found")
+
+
+@pytest.mark.parametrize("vocab_size, encoding", [(50257, "gpt2"), (65, "char")])
+def test_synthetic_shards_are_uniform_tokens_of_the_vocabulary(tmp_path, vocab_size, encoding):
+    from nanogpt.data import Tokenizer
+
+    meta = write_synthetic_shards(tmp_path, vocab_size, tokens=20000)
+    train = np.fromfile(meta["train"][0], dtype=np.uint16)
+    assert len(train) == 20000 and len(np.fromfile(meta["val"][0], dtype=np.uint16)) == 2000
+    assert 0.99 * vocab_size < train.max() < vocab_size and len(set(train.tolist())) > min(vocab_size, 20000) / 3
+    tokenizer = Tokenizer.from_meta(meta)
+    assert tokenizer.encoding == encoding and tokenizer.vocab_size == vocab_size
