@@ -3,14 +3,17 @@
     python bench.py                                  # the CPU config (4 layers, 128 wide, block 64, batch 12)
     python bench.py configs/shakespeare_char.py --device=cuda --no-peer
     python bench.py --threads=1 --profile            # where the time goes
+    python bench.py configs/gpt2.py --synthetic --batch_size=16 --gradient_accumulation_steps=1   # GPT-2, no corpus
+    python bench.py --generate                       # sampling tokens/s with and without the KV cache
 
 The plain loop is what one writes first: the same GPT, torch.optim.AdamW with its defaults, a batch
 built by re-opening the memmap and stacking B slices, zero_grad(). Both run on the same data and
 config; each round times `--iters` steps of each, and the median round is reported. Evaluation is
-never timed.
+never timed. With a known GPU (or --peak_flops) each line also gives the model FLOPs utilization.
 """
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
@@ -20,9 +23,12 @@ import numpy as np
 import torch
 
 from nanogpt.config import add_config_arguments, config_from_args
+from nanogpt.mfu import peak_flops, training_flops_per_token
 from nanogpt.model import GPT, GPTConfig
+from nanogpt.shards import VOCAB_SIZE, write_synthetic_shards
 from nanogpt.trainer import Trainer, lr_at
 from zero_to_hero import run_main
+from zero_to_hero.device import autocast
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -72,6 +78,25 @@ def time_steps(step, iters: int, device) -> float:
     return (time.perf_counter() - start) / iters
 
 
+def time_generation(trainer: Trainer, rounds: int) -> dict:
+    """Greedy generation of block_size - 1 tokens from one, with and without the KV cache (the same tokens)."""
+    model, device = trainer.raw_model.eval(), trainer.device
+    idx = torch.zeros((1, 1), dtype=torch.long, device=device)
+    new_tokens = model.config.block_size - 1
+    results, outputs = {}, {}
+    for use_cache in (True, False):
+        seconds = []
+        for _ in range(rounds + 1):  # the first round warms up
+            start = time.perf_counter()
+            with autocast(device, trainer.dtype):
+                outputs[use_cache] = model.generate(idx, new_tokens, temperature=0, use_cache=use_cache)
+            outputs[use_cache].tolist()  # waits for the GPU
+            seconds.append(time.perf_counter() - start)
+        results["kv_cache" if use_cache else "no_cache"] = round(new_tokens / statistics.median(seconds[1:]), 1)
+    assert torch.equal(outputs[True], outputs[False]), "the KV cache changed the generated tokens"
+    return {"new_tokens": new_tokens, "tokens_per_sec": results}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_arguments(parser)
@@ -82,10 +107,24 @@ def main(argv=None) -> None:
     parser.add_argument("--no-peer", action="store_true", help="time only our train step")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's op table for our step")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--synthetic", action="store_true", help="random tokens instead of the config's dataset")
+    parser.add_argument("--generate", action="store_true", help="time sampling with and without the KV cache")
     cfg, config_file, args = config_from_args(parser, argv, lambda device: CONFIGS / "shakespeare_char_cpu.py")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.synthetic:  # uniform random tokens: measures speed only, needs no corpus (the plain loop needs one)
+        vocab_size = VOCAB_SIZE if cfg.encoding == "gpt2" else 65
+        folder = write_synthetic_shards(Path(cfg.data_dir) / f"synthetic-{vocab_size}", vocab_size)["train"][0].parent
+        cfg, args.no_peer = dataclasses.replace(cfg, dataset=str(folder)), True
     trainer = Trainer(cfg, log=lambda *a: None)
+    if args.generate:
+        results = time_generation(trainer, args.rounds)
+        speeds = results["tokens_per_sec"]
+        print(f"generate {results['new_tokens']} tokens, greedy, batch 1, {trainer.device}, {trainer.dtype}:")
+        print(f"KV cache {speeds['kv_cache']:,.0f} tokens/s, without {speeds['no_cache']:,.0f} tokens/s (same tokens)")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"config": str(config_file), **results}, indent=2) + "\n")
+        return
     contenders = {"nanogpt": lambda lr: trainer.train_step(lr_at(100, cfg))}
     if not args.no_peer:
         contenders["plain loop"] = PlainLoop(trainer).train_step
@@ -101,11 +140,22 @@ def main(argv=None) -> None:
         for name, step in contenders.items():
             rounds[name].append(time_steps(step, args.iters, trainer.device))
     results = {}
+    model_config = trainer.raw_model.config
+    flops_per_token = training_flops_per_token(
+        trainer.raw_model.num_params(), model_config.n_layer, model_config.n_embd, model_config.block_size
+    )
+    peak = peak_flops(trainer.device, cfg.peak_flops)
     for name, seconds in rounds.items():
         ms = statistics.median(seconds) * 1000
+        tflops = tokens * 1000 / ms * flops_per_token / 1e12
         results[name] = {"ms_per_iter": round(ms, 2), "tokens_per_sec": round(tokens * 1000 / ms)}
+        results[name].update(tflops=round(tflops, 2), mfu=round(tflops * 1e12 / peak, 4) if peak else None)
         spread = f"{min(seconds) * 1000:.1f}-{max(seconds) * 1000:.1f}"
-        print(f"{name:>10}: {ms:6.2f} ms/iter (rounds {spread}), {tokens * 1000 / ms:,.0f} tokens/s")
+        mfu = f", MFU {tflops * 1e12 / peak:.1%}" if peak else ""
+        print(
+            f"{name:>10}: {ms:6.2f} ms/iter (rounds {spread}), {tokens * 1000 / ms:,.0f} tokens/s, "
+            f"{tflops:.3g} TFLOPS{mfu}"
+        )
     if "plain loop" in results:
         ratio = results["plain loop"]["ms_per_iter"] / results["nanogpt"]["ms_per_iter"]
         results["speedup_vs_plain_loop"] = round(ratio, 3)
