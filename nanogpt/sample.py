@@ -2,11 +2,14 @@
 
 python sample.py --out_dir=out/shakespeare-char --start="ROMEO:" --num_samples=3 --max_new_tokens=200
 python sample.py --start=FILE:prompt.txt --temperature=0.7 --top_k=50 --seed=7
+python sample.py --pretrained=path/to/gpt2 --start="Hello, I'm a language model," --max_new_tokens=40
 """
 
 import argparse
 
 from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
+from nanogpt.data import Tokenizer
+from nanogpt.model import GPT
 from nanogpt.sampling import read_prompt, sample_text
 from zero_to_hero import run_main
 from zero_to_hero.device import pick_device
@@ -15,6 +18,9 @@ from zero_to_hero.device import pick_device
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out_dir", default="out/shakespeare-char", help="folder holding ckpt.pt (from train.py)")
+    parser.add_argument(
+        "--pretrained", help="a local Hugging Face GPT-2 folder to sample from instead of out_dir's checkpoint"
+    )
     parser.add_argument("--start", default="\n", help="prompt text, or FILE:path to read it from a file")
     parser.add_argument("--num_samples", type=int, default=1, help="how many independent samples")
     parser.add_argument("--max_new_tokens", type=int, default=500, help="tokens generated per sample")
@@ -28,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     device = pick_device(args.device)
-    model, tokenizer = model_from_checkpoint(load_checkpoint(args.out_dir, device))
+    if args.pretrained:  # GPT-2's own weights speak GPT-2 BPE
+        model, tokenizer = GPT.from_pretrained(args.pretrained), Tokenizer("gpt2")
+    else:
+        model, tokenizer = model_from_checkpoint(load_checkpoint(args.out_dir, device))
     model.to(device)
     texts = sample_text(
         model,

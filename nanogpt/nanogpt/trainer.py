@@ -84,13 +84,14 @@ class Trainer:
 
         shards = read_shard_meta(cfg.dataset)  # a folder from `python -m nanogpt.shards`, or None
         data_folder = Path(cfg.data_dir) / f"{Path(cfg.dataset).stem}-{cfg.encoding}"
-        if shards is None:
+        if shards is not None:
+            self.meta = shards
+        else:
             if self.world.local_rank != 0:  # one process per node prepares the data, the others wait
                 distributed.barrier(self.world)
             self.meta = prepare(cfg.dataset, cfg.encoding, data_folder)
             if self.world.local_rank == 0:
                 distributed.barrier(self.world)
-        self.meta = shards or self.meta
         self.tokenizer = Tokenizer.from_meta(self.meta)
 
         def batches(split, seed, rank=0, world_size=1):

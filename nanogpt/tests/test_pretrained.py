@@ -1,8 +1,13 @@
 """GPT.from_pretrained against Hugging Face's own GPT-2: the same weights must give the same logits."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import tiktoken
 import torch
 
 from nanogpt.model import GPT
@@ -124,3 +129,22 @@ def test_weights_of_the_wrong_shape_are_a_user_error(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**config, "n_embd": 64}))
     with pytest.raises(UserError, match="has shape"):
         GPT.from_pretrained(tmp_path)
+
+
+def test_sample_py_continues_a_prompt_like_hugging_face(tmp_path):
+    theirs = tiny_hf_gpt2(seed=3, vocab_size=50257)
+    theirs.save_pretrained(tmp_path / "gpt2")
+    encoding = tiktoken.get_encoding("gpt2")
+    prompt = encoding.encode("Hello, I'm a language model,")
+    expected = theirs.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, pad_token_id=0)[0]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    args = [sys.executable, str(root / "sample.py"), "--device=cpu", "--max_new_tokens=12", "--temperature=0"]
+    args += ["--start=Hello, I'm a language model,"]
+    result = subprocess.run([*args, f"--pretrained={tmp_path / 'gpt2'}"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == encoding.decode(expected.tolist()) + "\n"
+    result = subprocess.run([*args, "--pretrained=nowhere"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr == "error: nowhere is not a folder; " + (
+        "from_pretrained takes a local Hugging Face GPT-2 folder\n"
+    )
