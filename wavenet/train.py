@@ -67,7 +67,7 @@ def parse_args(argv=None):
     )
     p.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines")
     p.add_argument("--samples", type=int, default=20, help="names to sample after training")
-    p.add_argument("--out-dir", default=None, help="where outputs go (default out/<model>)")
+    p.add_argument("--out-dir", default="out/<model>", help="folder for metrics.json, loss.png, samples.txt, model.pt")
     args = p.parse_args(argv)
     for name in ("steps", "batch_size", "n_embd", "n_hidden", "log_every"):
         if getattr(args, name) < 1:
@@ -140,7 +140,7 @@ def main(argv=None) -> dict:
         "threads": torch.get_num_threads(),
         "samples": names,
     }
-    out_dir = Path(args.out_dir or f"out/{args.model}")
+    out_dir = Path(args.out_dir.replace("<model>", args.model))
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_losses(losses, out_dir / "loss.png", title=f"{args.model}: val {result['val']:.4f}")
     (out_dir / "samples.txt").write_text("\n".join(names) + "\n")
