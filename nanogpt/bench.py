@@ -104,6 +104,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, compile)")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
+    parser.add_argument("--masked", action="store_true", help="our model with the explicit masked-softmax attention")
     parser.add_argument("--no-peer", action="store_true", help="time only our train step")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's op table for our step")
     parser.add_argument("--json", help="also write the results to this file")
@@ -117,6 +118,8 @@ def main(argv=None) -> None:
         folder = write_synthetic_shards(Path(cfg.data_dir) / f"synthetic-{vocab_size}", vocab_size)["train"][0].parent
         cfg, args.no_peer = dataclasses.replace(cfg, dataset=str(folder)), True
     trainer = Trainer(cfg, log=lambda *a: None)
+    if args.masked:
+        trainer.raw_model.set_attention(sdpa=False)
     if args.generate:
         results = time_generation(trainer, args.rounds)
         speeds = results["tokens_per_sec"]
