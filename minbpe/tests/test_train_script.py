@@ -62,3 +62,10 @@ def test_help_explains_every_flag(tmp_path):
     assert result.returncode == 0
     flags = ["--input", "--vocab-size", "--held-out-fraction", "--tokenizers", "--pattern", "--out-dir", "--verbose"]
     assert all(flag in result.stdout for flag in flags)
+
+
+def test_held_out_split():
+    assert held_out_split("a\nb\nc\nd\n", 0.3) == ("a\nb\n", "c\nd\n")  # cut back to the last line break
+    assert held_out_split("abcdefghij", 0.2) == ("abcdefgh", "ij")  # no line break: cut anywhere
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        held_out_split("abc", 0.0)
