@@ -21,6 +21,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nanogpt import distributed
+from nanogpt.allocator import retain_freed_memory
 from nanogpt.checkpoint import build_model, load_checkpoint, save_checkpoint
 from nanogpt.config import TrainConfig
 from nanogpt.data import Batches, Tokenizer, prepare
@@ -73,6 +74,8 @@ class Trainer:
             )
         self.micro_steps = cfg.gradient_accumulation_steps // self.world.size  # this rank's share of them
         self.dtype = parse_dtype(cfg.dtype, self.device)
+        if self.device.type == "cpu":
+            retain_freed_memory()  # no page faults on every step's activations (see allocator.py)
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = True  # fp32 matmuls that remain run on tensor cores
             torch.backends.cudnn.allow_tf32 = True
