@@ -25,7 +25,7 @@ SATURATED = 0.97
 
 def _weights(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
     """The Linear layers' weight matrices, the parameters the lecture's plots follow."""
-    return [(f"{name}.weight", m.weight) for name, m in model.named_modules() if isinstance(m, Linear)]
+    return [(f"layer {name} (Linear)", m.weight) for name, m in model.named_modules() if isinstance(m, Linear)]
 
 
 class UpdateRatios:
