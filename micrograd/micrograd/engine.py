@@ -66,8 +66,8 @@ class Value:
         b.grad -= a.data / (b.data * b.data) * out.grad
 
     def __pow__(self, exponent):  # out = a ** n, n a plain number
-        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-            raise TypeError(f"pow: the exponent must be an int or float, got {type(exponent).__name__}")
+        if not isinstance(exponent, numbers.Real):  # a Value exponent is not supported, as in the original
+            raise TypeError(f"pow: the exponent must be a plain number, got {type(exponent).__name__}")
         if self.data == 0 and exponent < 0:
             raise ValueError(f"pow: 0 to a negative power ({exponent!r}) is a division by zero")
         if self.data < 0 and not float(exponent).is_integer():

@@ -265,7 +265,7 @@ def test_data_and_numbers_on_either_side():
         (lambda: 1.0 / Value(0.0), ValueError, "division by zero"),
         (lambda: Value(0.0) ** -1, ValueError, "pow: 0 to a negative power"),
         (lambda: Value(-8.0) ** (1 / 3), ValueError, "pow: a negative base"),
-        (lambda: Value(2.0) ** Value(3.0), TypeError, "pow: the exponent must be"),
+        (lambda: Value(2.0) ** Value(3.0), TypeError, "pow: the exponent must be a plain number, got Value"),
         (lambda: Value(1e200) ** 2, OverflowError, "pow: .*overflows"),
         (lambda: Value(1000.0).exp(), OverflowError, "exp: .*overflows"),
         (lambda: Value("3"), TypeError, "real number, got '3'"),
