@@ -2,7 +2,8 @@
 
 model = GPT(GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128))
 logits, loss = model(idx, targets)        # idx, targets: (B, T) token ids
-out = model.generate(idx, max_new_tokens=100, temperature=0.8, top_k=200)
+out = model.generate(idx, max_new_tokens=100, temperature=0.8, top_k=200)   # with a KV cache (same tokens
+model = GPT.from_pretrained("path/to/gpt2")                                  # as use_cache=False, faster)
 """
 
 import math
