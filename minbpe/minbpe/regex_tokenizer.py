@@ -1,6 +1,6 @@
 """RegexTokenizer: split the text with a regex first (words, numbers, punctuation, whitespace), then
 byte-level BPE inside each piece. This is GPT-2's and GPT-4's design: merges never cross a piece, so
-"dog." and "dog!" share the token " dog".
+" dog." and " dog!" both start with the token " dog", and no token spends itself on "dog.".
 
 The patterns are tiktoken's, character for character (a test checks), and they see characters as
 tiktoken's engine does (unicode16.py).
@@ -13,6 +13,7 @@ from minbpe import unicode16
 from minbpe.base import Tokenizer
 from minbpe.ranks import ranks_from_merges
 
+# GPT-2: contractions, words, numbers, punctuation, each with at most one leading space; then whitespace.
 GPT2_SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 # GPT-4: case-insensitive contractions, numbers in groups of at most 3 digits, newlines kept apart.
 GPT4_SPLIT_PATTERN = (
@@ -42,6 +43,8 @@ class RegexTokenizer(Tokenizer):
         self._set_pattern(GPT4_SPLIT_PATTERN if pattern is None else pattern)
 
     def _set_pattern(self, pattern: str) -> None:
+        if not pattern:
+            raise ValueError("the split pattern is empty; use BasicTokenizer for no split at all")
         try:
             self._compiled = regex.compile(pattern)
         except regex.error as e:

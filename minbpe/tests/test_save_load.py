@@ -157,3 +157,9 @@ def test_failed_load_leaves_the_tokenizer_as_it_was(tmp_path):
     with pytest.raises(ValueError):
         tokenizer.load(write_model(tmp_path, GOOD.split("256 98")[0]))
     assert tokenizer.merges == before
+
+
+@pytest.mark.parametrize("pattern, message", [("", "the split pattern is empty"), ("[a-", "invalid split pattern")])
+def test_bad_patterns(pattern, message):
+    with pytest.raises(ValueError, match=message):
+        RegexTokenizer(pattern)
