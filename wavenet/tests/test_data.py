@@ -64,3 +64,15 @@ def test_read_words_rejects_bad_files(tmp_path, content, message):
 def test_read_words_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="missing file"):
         read_words(str(tmp_path / "nope.txt"))
+
+
+def test_split_follows_the_lecture_recipe():
+    """random.seed(42); random.shuffle(words); cut at int(0.8 n) and int(0.9 n) — the lecture's split."""
+    import random
+
+    words = [f"w{i}" for i in range(1001)]
+    expected = list(words)
+    random.seed(42)
+    random.shuffle(expected)
+    got = split_words(words, seed=42)
+    assert got["train"] == expected[:800] and got["val"] == expected[800:900] and got["test"] == expected[900:]
