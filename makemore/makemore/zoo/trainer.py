@@ -27,9 +27,9 @@ BEST, LAST, METRICS = "best.pt", "last.pt", "metrics.json"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    max_steps: int = 3000
-    batch_size: int = 32
-    learning_rate: float = 5e-4
+    max_steps: int = 12_000  # ~6 minutes for the default Transformer on a 2-core CPU (README)
+    batch_size: int = 64
+    learning_rate: float = 1e-3
     lr_schedule: str = "cosine"  # or "constant"
     weight_decay: float = 0.01
     eval_interval: int = 500
@@ -57,7 +57,7 @@ def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Cosine from the full rate at step 0 to a tenth of it at max_steps: big steps first, then small ones
-    that settle into a minimum instead of bouncing around it (worth ~0.05 of test loss here, README)."""
+    that settle into a minimum instead of bouncing around it (README: 1.961 vs 2.000 with a constant rate)."""
     if cfg.lr_schedule == "constant":
         return cfg.learning_rate
     progress = min(step / cfg.max_steps, 1.0)
