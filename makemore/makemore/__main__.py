@@ -69,8 +69,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--threads",
         type=positive,
-        default=1,
-        help="CPU threads for torch: these models' matrices are too small to gain from more (README)",
+        default=None,
+        help="CPU threads for torch (default: torch's choice, all cores); 1 when other jobs share the cores (README)",
     )
     p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds the weights, the test split and the batches")
     p.add_argument("--resume", action="store_true", help="continue from <out-dir>/last.pt up to --max-steps")
@@ -99,7 +99,8 @@ def sample_only(args: argparse.Namespace, device: torch.device) -> None:
 def main(argv=None) -> dict | None:
     args = parse_args(argv)
     device = pick_device(args.device)
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.sample_only:
         return sample_only(args, device)
     data = SequenceData.from_words(load_words(args.input), seed=args.seed)
