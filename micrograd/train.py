@@ -25,7 +25,7 @@ def parse_args(argv=None):
         "--seed", type=int, default=1337, help="seeds the data (numpy) and the initial weights (random); default 1337"
     )
     parser.add_argument(
-        "--steps", type=int, default=100, help="full-batch SGD steps; the learning rate decays 1.0 -> 0.1; default 100"
+        "--steps", type=int, default=100, help="full-batch SGD steps, learning rate 1 - 0.9 * step / steps; default 100"
     )
     parser.add_argument(
         "--out-dir", default="out", help="where moons.png, neuron.dot/.svg and metrics.json go; default out/"
