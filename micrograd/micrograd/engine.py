@@ -164,7 +164,7 @@ class Value:
 
         Leaves (Values you made yourself: weights, inputs) *accumulate*, as in PyTorch, so call
         zero_grad() between training steps. Interior nodes are recomputed on every call: a second
-        backward() adds d(self)/d(leaf) to each leaf once more, exactly, and leaves interior grads as
+        backward() adds d(self)/d(leaf) to each leaf once more and leaves interior grads as
         they were (the original micrograd counted interior gradients twice and compounded the error).
         """
         order = self._topological_order()
