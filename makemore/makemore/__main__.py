@@ -54,7 +54,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=["cosine", "constant"],
         help="cosine: decay to a tenth of --learning-rate by --max-steps",
     )
-    p.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=DEFAULTS.weight_decay,
+        help="AdamW weight decay (on weight matrices and embeddings only)",
+    )
     p.add_argument(
         "--eval-interval",
         type=positive,

@@ -215,3 +215,24 @@ def test_learning_rate_schedules():
     assert all(learning_rate(cosine, s) > learning_rate(cosine, s + 1) for s in range(100))
     constant = TrainConfig(max_steps=100, learning_rate=0.3, lr_schedule="constant")
     assert {learning_rate(constant, s) for s in range(101)} == {0.3}
+
+
+def test_weight_decay_shrinks_matrices_only():
+    from makemore.zoo.trainer import param_groups
+
+    _, config = setup()
+    model = build_model("transformer", config)
+    groups = param_groups(model, 0.5)
+    decayed, kept = ({id(p) for p in g["params"]} for g in groups)
+    assert [g["weight_decay"] for g in groups] == [0.5, 0.0]
+    assert decayed | kept == {id(p) for p in model.parameters()} and not decayed & kept
+    # One AdamW step on a zero gradient: only the decay moves anything, so matrices shrink and the rest stays.
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    optimizer = torch.optim.AdamW(groups, lr=0.1)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    optimizer.step()
+    for name, p in model.named_parameters():
+        expected = before[name] * (1 - 0.1 * 0.5) if p.dim() >= 2 else before[name]
+        torch.testing.assert_close(p.detach(), expected, msg=name)
+    assert {n for n, p in model.named_parameters() if p.dim() < 2} >= {"ln_f.weight", "ln_f.bias", "lm_head.bias"}

@@ -55,6 +55,16 @@ def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int
     return total / (Y != IGNORE).sum().item()
 
 
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on the matrices (linear weights, embeddings, the bigram table) only: biases and LayerNorm
+    gains are few, don't make the model fit noise, and pulling a gain towards 0 would only fight the norm."""
+    params = list(model.parameters())
+    return [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+
+
 def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Cosine from the full rate at step 0 to a tenth of it at max_steps: big steps first, then small ones
     that settle into a minimum instead of bouncing around it (README: 1.961 vs 2.000 with a constant rate)."""
@@ -97,7 +107,7 @@ def train(
     seed_everything(cfg.seed)
     model = build_model(model_type, config).to(device)
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, betas=(0.9, 0.99), eps=1e-8
+        param_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.99), eps=1e-8
     )
     batches = torch.Generator().manual_seed(cfg.seed)  # which words each step trains on
     header = _header(model_type, config, data, cfg.seed)
