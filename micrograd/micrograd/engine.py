@@ -45,6 +45,22 @@ class Value:
         a.grad += out.grad
         b.grad += out.grad
 
+    @staticmethod
+    def sum(terms):  # out = a + b + c + ..., one node however many terms (a neuron's b + w0*x0 + w1*x1 + ...)
+        terms = tuple(terms)
+        if not terms:
+            raise ValueError("sum: needs at least one term")
+        if not all(type(t) is Value for t in terms):  # plain numbers become constant Values
+            terms = tuple(t if isinstance(t, Value) else Value(t) for t in terms)
+        total = terms[0].data
+        for t in terms[1:]:  # left to right: the same float roundings as a + b + c + ... pair by pair
+            total += t.data
+        return Value(total, terms, "+", Value._sum_backward)
+
+    def _sum_backward(out):  # d(a + b + c + ...)/d(each term) = 1
+        for t in out._prev:
+            t.grad += out.grad
+
     def __mul__(self, other):  # out = a * b
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, (self, other), "*", Value._mul_backward)
@@ -170,8 +186,9 @@ class Value:
         order = self._topological_order()
         self.grad += 1.0  # d(self)/d(self); self's grad was reset to 0 unless self is a leaf
         for v in reversed(order):  # every node after all the nodes that use it
-            if v._grad_fn is not None:
-                v._grad_fn(v)
+            grad_fn = v._grad_fn
+            if grad_fn is not None:  # None: a leaf, nothing below it
+                grad_fn(v)
 
     def _topological_order(self):
         """Every Value self depends on, inputs before the Values made from them; resets interior grads.
@@ -183,22 +200,22 @@ class Value:
         fresh objects per call, stored on the nodes, which is faster than a dict of visited nodes.
         """
         order, stack = [], [self]
+        push, pop, emit = stack.append, stack.pop, order.append  # bound once: this loop runs per node
         entered, finished = object(), object()
         while stack:
-            v = stack.pop()
-            if v._mark is finished:  # already in order, reached again through another path
-                continue
-            if v._mark is entered:  # second visit: all of v's inputs are in order
+            v = pop()
+            mark = v._mark
+            if mark is entered:  # second visit: all of v's inputs are in order
                 v._mark = finished
-                order.append(v)
+                emit(v)
                 if v._prev:
                     v.grad = 0.0
-                continue
-            v._mark = entered  # first visit: come back to v after its inputs
-            stack.append(v)
-            for child in v._prev:
-                if child._mark is not finished:
-                    stack.append(child)
+            elif mark is not finished:  # first visit (finished: reached again through another path)
+                v._mark = entered  # come back to v after its inputs
+                push(v)
+                for child in v._prev:
+                    if child._mark is not finished:
+                        push(child)
         return order
 
     def _backward(self):

@@ -34,9 +34,9 @@ class Neuron(Module):
     def __call__(self, x):
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
-        act = self.b  # b + w0*x0 + w1*x1 + ..., added in this order (as the original's sum() did)
-        for wi, xi in zip(self.w, x, strict=True):
-            act = act + wi * xi
+        # b + w0*x0 + w1*x1 + ...: one n-ary + node over the products, added in this order (as the
+        # original's sum() did, one binary + at a time, so the result is the same float)
+        act = Value.sum([self.b] + [wi * xi for wi, xi in zip(self.w, x, strict=True)])
         if self.nonlin == "linear":
             return act
         return getattr(act, self.nonlin)()  # act.relu(), act.tanh() or act.sigmoid()

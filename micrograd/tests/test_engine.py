@@ -147,6 +147,35 @@ def test_reused_nodes_accumulate_every_use():
     assert a.grad == at.grad.item() == 2 * 9 + 6 * 6 + 1
 
 
+def test_n_ary_sum_is_one_node_with_the_same_float_as_pairwise_adds():
+    random_terms = [0.1, 0.2, 0.3, 1e16, -1e16, 1.0 / 3.0, 2.5e-17]  # order matters for float roundings
+    terms = [Value(t) for t in random_terms]
+    pairwise = terms[0]
+    for t in terms[1:]:
+        pairwise = pairwise + t
+    total = Value.sum(terms)
+    assert total.data == pairwise.data  # bit for bit, not approximately
+    assert total._op == "+" and total._prev == tuple(terms)
+
+
+def test_n_ary_sum_gradients_match_torch_with_reused_terms_and_numbers():
+    a, b = Value(1.5), Value(-2.0)
+    out = Value.sum([a * b, a, 3, b, a]).tanh()  # a three times, b twice, a plain number
+    out.backward()
+    at = torch.tensor(1.5, requires_grad=True)
+    bt = torch.tensor(-2.0, requires_grad=True)
+    outt = (at * bt + at + 3 + bt + at).tanh()
+    outt.backward()
+    assert out.data == pytest.approx(outt.item(), rel=1e-12)
+    assert a.grad == pytest.approx(at.grad.item(), rel=1e-12)
+    assert b.grad == pytest.approx(bt.grad.item(), rel=1e-12)
+    assert Value.sum([a]).data == a.data
+    with pytest.raises(ValueError, match="sum: needs at least one term"):
+        Value.sum([])
+    with pytest.raises(TypeError, match="a Value holds a real number"):
+        Value.sum([a, "b"])
+
+
 def test_second_backward_adds_leaf_gradients_once_more_and_keeps_interior_ones():
     a, b = Value(1.5), Value(-2.0)
     h = (a * b).tanh()

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from micrograd.engine import Value
+from micrograd.nn import Neuron
 from micrograd.viz import DotNotFoundError, GraphDrawing, draw_dot
 
 
@@ -38,6 +39,17 @@ def test_one_record_per_value_one_node_per_op_left_to_right():
     assert len(edges) == 3 + 5  # op -> Value: 3; inputs -> op: tanh 1, * 2, + 2
     a_name = next(name for name, f in fields.items() if f.startswith("a |"))
     assert edges.count((a_name, next(n for n, lab in ops if lab == '"+"'))) == 2
+
+
+def test_a_neuron_is_one_n_ary_plus_node_over_its_products():
+    x = [Value(1.0, label="x1"), Value(-2.0, label="x2"), Value(0.5, label="x3")]
+    n = Neuron(3, nonlin="tanh")
+    src = draw_dot(n(x)).source
+    ops = dict(re.findall(r"^\s*(v\d+_op) \[label=(\S+) ", src, re.M))
+    assert sorted(ops.values()) == ['"*"'] * 3 + ['"+"', "tanh"]
+    plus = next(name for name, label in ops.items() if label == '"+"')
+    inputs = [a for a, b in re.findall(r"^\s*(\S+) -> (\S+)$", src, re.M) if b == plus]
+    assert len(inputs) == 4  # b, w1*x1, w2*x2, w3*x3 all feed the one + node
 
 
 def test_top_to_bottom_and_bad_rankdir():
