@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--n-embd", type=positive, default=64, help="embedding width (all but bigram)")
     p.add_argument("--n-embd2", type=positive, default=64, help="hidden width: MLP layer, recurrent state, BoW MLP")
     p.add_argument("--n-head", type=positive, default=4, help="attention heads (transformer; must divide --n-embd)")
-    p.add_argument("--dropout", type=float, default=0.1, help="transformer dropout rate during training")
+    p.add_argument("--dropout", type=float, default=0.2, help="transformer dropout rate during training")
     p.add_argument("--max-steps", type=positive, default=DEFAULTS.max_steps, help="optimizer steps in all")
     p.add_argument("--batch-size", type=positive, default=DEFAULTS.batch_size, help="words per step")
     p.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="AdamW learning rate")
