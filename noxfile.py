@@ -8,11 +8,18 @@ A package is any top-level folder with a pyproject.toml: new ones are picked up 
 Installs are constrained by constraints.txt (torch==2.13.0 is the local CPU build).
 """
 
+import os
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
+# The offline mirrors beside the checkout (../shared, see ../shared/README.md), used when present and not
+# already chosen: tests that read the real course data or tiktoken's encodings then never need the network.
+MIRRORS = {
+    "ZERO_TO_HERO_MIRROR": ROOT.parent / "shared" / "data",
+    "TIKTOKEN_CACHE_DIR": ROOT.parent / "shared" / "tiktoken_cache",
+}
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/pyproject.toml"))
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 
@@ -26,7 +33,8 @@ def _package_session(package: str):
             session.install(*CONSTRAINTS, str(ROOT / "shared"))
         session.install(*CONSTRAINTS, f"{ROOT / package}[test]")
         session.chdir(ROOT / package)
-        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+        env = {name: str(path) for name, path in MIRRORS.items() if name not in os.environ and path.is_dir()}
+        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=env)
 
     session_fn.__doc__ = f"pytest for {package}/"
     return session_fn
