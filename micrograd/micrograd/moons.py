@@ -42,8 +42,8 @@ def svm_loss(model, X, y, alpha=1e-4):
     """
     scores = [model(list(map(Value, row))) for row in X]  # each input a Value once, not once per use
     losses = [(1 + -yi * score).relu() for yi, score in zip(y, scores, strict=True)]  # 0 once yi * score >= 1
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = alpha * sum(p * p for p in model.parameters())
+    data_loss = Value.sum(losses) * (1.0 / len(losses))  # one n-ary + node, same float as sum(losses)
+    reg_loss = alpha * Value.sum(p * p for p in model.parameters())
     accuracy = sum((yi > 0) == (score.data > 0) for yi, score in zip(y, scores, strict=True)) / len(y)
     return data_loss + reg_loss, accuracy
 
@@ -78,8 +78,10 @@ def sgd(model, X, y, steps):
             learning_rate = 1.0 - 0.9 * k / steps
             for p in model.parameters():
                 p.data -= learning_rate * p.grad
-        loss_value = loss.data
-        del loss  # free this step's graph now, not after the next step's forward has doubled memory
+            loss_value = loss.data
+            # Free the graph (reference counting) before the collector resumes: otherwise its first
+            # run would scan every one of the step's objects, all still alive and all in its youngest generation.
+            del loss
         yield k, loss_value, accuracy, learning_rate
 
 
