@@ -54,8 +54,9 @@ def cycle_collector_paused():
 
     micrograd's graphs have no reference cycles: reference counting frees each step's graph the
     moment the loss goes away, and the collector can never find anything in it. Yet while a step
-    builds its ~130,000 objects, the collector keeps re-scanning them (a fifth of the step's time
-    in the README's benchmark). Cycles made elsewhere meanwhile are still collected, just after the step.
+    builds its ~75,000 objects, the collector keeps re-scanning them (about a quarter of the
+    lecture loop's step time in the README's benchmark). Cycles made elsewhere meanwhile are
+    still collected, just after the step.
     """
     was_enabled = gc.isenabled()
     gc.disable()
