@@ -96,3 +96,15 @@ def test_resume_without_a_checkpoint_or_from_a_corrupt_one(tiny_config, tmp_path
     (tmp_path / "out/ckpt.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UserError, match="corrupt"):
         Trainer(tiny_config(init_from="resume"), **silent)
+
+
+def test_compiled_cpu_model_trains_like_the_eager_one(tiny_config):
+    """torch.compile with inductor's C++ wrapper (trainer.compile_model on a CPU) computes the same steps."""
+    silent = dict(log=lambda *a: None)
+    eager = Trainer(tiny_config(out_dir="unused-a"), **silent)
+    compiled = Trainer(tiny_config(compile=True, out_dir="unused-b"), **silent)
+    assert compiled.model is not compiled.raw_model
+    for _ in range(3):
+        torch.testing.assert_close(compiled.train_step(1e-2), eager.train_step(1e-2), rtol=1e-4, atol=1e-5)
+    for p_compiled, p_eager in zip(compiled.raw_model.parameters(), eager.raw_model.parameters(), strict=True):
+        torch.testing.assert_close(p_compiled, p_eager, rtol=1e-4, atol=1e-5)
