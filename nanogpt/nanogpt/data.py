@@ -102,6 +102,14 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     return meta
 
 
+def to_device(chunk: torch.Tensor, device: torch.device):
+    """(B, T+1) token windows -> inputs x and targets y, each (B, T), on the device."""
+    x, y = chunk[:, :-1], chunk[:, 1:]  # y is x shifted by one: every position predicts its next token
+    if device.type == "cuda":  # pinned memory lets the copy overlap with compute
+        return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+    return x.to(device), y.to(device)
+
+
 class Batches:
     """Random (x, y) windows from a uint16 token file, drawn with a seeded generator whose state can be saved.
 
@@ -129,10 +137,7 @@ class Batches:
         starts = torch.randint(len(self.data) - self.block_size, (self.world_size * B,), generator=self.generator)
         starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share
         chunk = torch.from_numpy(self.data[starts.numpy()[:, None] + self._window].astype(np.int64))  # (B, T+1)
-        x, y = chunk[:, :-1], chunk[:, 1:]  # y is x shifted by one: every position predicts its next token
-        if self.device.type == "cuda":  # pinned memory lets the copy overlap with compute
-            return x.pin_memory().to(self.device, non_blocking=True), y.pin_memory().to(self.device, non_blocking=True)
-        return x.to(self.device), y.to(self.device)
+        return to_device(chunk, self.device)
 
     def state(self) -> torch.Tensor:
         return self.generator.get_state()

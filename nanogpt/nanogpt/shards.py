@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nanogpt.data import to_device
 from zero_to_hero import UserError, run_main
 
 EOT = 50256  # <|endoftext|>
@@ -203,11 +204,7 @@ class ShardedBatches:
         which = np.searchsorted(self.ends, starts, side="right")  # (B,) shard of each window
         offsets = starts - np.concatenate([[0], self.ends])[which]
         chunk = np.stack([self.shards[s][o : o + self.block_size + 1] for s, o in zip(which, offsets, strict=True)])
-        chunk = torch.from_numpy(chunk.astype(np.int64))  # (B, T+1)
-        x, y = chunk[:, :-1], chunk[:, 1:]
-        if self.device.type == "cuda":
-            return x.pin_memory().to(self.device, non_blocking=True), y.pin_memory().to(self.device, non_blocking=True)
-        return x.to(self.device), y.to(self.device)
+        return to_device(torch.from_numpy(chunk.astype(np.int64)), self.device)  # (B, T+1) -> x, y
 
     def state(self) -> torch.Tensor:
         return self.generator.get_state()
