@@ -58,7 +58,7 @@ class TrainConfig:
     # system
     device: str = _key("auto", "auto, cpu, cuda, cuda:N or mps")
     dtype: str = _key("auto", "auto, float32, bfloat16 or float16 (auto: bf16 on CUDA that has it, else fp32)")
-    compile: bool = _key(False, "torch.compile the model (pays on GPUs; on a CPU ~8% after ~30 s of compiling)")
+    compile: bool = _key(False, "torch.compile the model (pays on GPUs; on a CPU ~3.5% after ~30 s of compiling)")
     peak_flops: float = _key(0.0, "the GPU's peak FLOP/s for the MFU figure (0 = look its name up in nanogpt/mfu.py)")
 
 

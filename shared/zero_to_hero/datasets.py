@@ -207,7 +207,7 @@ def main(argv=None) -> None:
         print(f"cache: {cache_dir()}")
         for d in REGISTRY.values():
             state = "cached" if _is_cached(d) else "-"
-            print(f"{d.name:<16} {d.size:>9,} B  {state:<6}  {d.url}")
+            print(f"{d.name:<16} {d.size:>9,} B  {state:<6}  {d.url}  {d.description}")
 
 
 if __name__ == "__main__":
