@@ -7,7 +7,6 @@ A scalar engine runs on the CPU only, so there is no --device flag.
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -17,6 +16,7 @@ from micrograd.moons import make_moons, neuron_graph, plot_decision_boundary, sg
 from micrograd.nn import MLP
 from micrograd.viz import draw_dot
 from zero_to_hero import UserError, run_main
+from zero_to_hero.files import write_json
 
 
 def parse_args(argv=None):
@@ -84,10 +84,7 @@ def main(argv=None):
         "data": {"name": "two moons", "points": len(X), "noise": 0.1},
         "outputs": {"plot": plot_path, "neuron_dot": dot_path, "neuron_svg": svg_path},
     }
-    tmp = os.path.join(args.out_dir, "metrics.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2)
-    os.replace(tmp, os.path.join(args.out_dir, "metrics.json"))
+    write_json(os.path.join(args.out_dir, "metrics.json"), metrics)
     print(f"wrote {plot_path}, {svg_path or dot_path}, {os.path.join(args.out_dir, 'metrics.json')}")
 
 

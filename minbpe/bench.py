@@ -9,7 +9,6 @@ Writes <out-dir>/bench.json. Encoding is timed twice: "cold" (empty chunk cache)
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import tiktoken
 from minbpe import GPT2Tokenizer, GPT4oTokenizer, GPT4Tokenizer
 from zero_to_hero import run_main
 from zero_to_hero.datasets import read_text
+from zero_to_hero.files import write_json
 
 CLASSES = {"gpt2": GPT2Tokenizer, "cl100k_base": GPT4Tokenizer, "o200k_base": GPT4oTokenizer}
 
@@ -55,9 +55,7 @@ def main(argv=None) -> None:
         }
         print(f"{name}: {json.dumps(results[name])}")
     out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bench.json.tmp").write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(out_dir / "bench.json.tmp", out_dir / "bench.json")
+    write_json(out_dir / "bench.json", results)
 
 
 if __name__ == "__main__":

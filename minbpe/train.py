@@ -8,14 +8,13 @@ Writes <out-dir>/{basic,regex}.model (load with BasicTokenizer().load / RegexTok
 """
 
 import argparse
-import json
-import os
 from pathlib import Path
 
 from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer
 from minbpe.compression import held_out_split, train_and_measure
 from zero_to_hero import UserError, run_main
 from zero_to_hero.datasets import read_text
+from zero_to_hero.files import write_json
 
 PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN, "gpt4o": GPT4O_SPLIT_PATTERN}
 
@@ -76,9 +75,7 @@ def main(argv=None) -> None:
             f"{result['train_bytes_per_token']:.3f} (train) {result['held_out_bytes_per_token']:.3f} (held out); "
             f"saved {out_dir / name}.model"
         )
-    tmp = out_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, out_dir / "metrics.json")
+    write_json(out_dir / "metrics.json", metrics)
     print(f"wrote {out_dir / 'metrics.json'}")
 
 

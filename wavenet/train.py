@@ -8,7 +8,6 @@ Writes to --out-dir: metrics.json, loss.png, samples.txt, model.pt.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from wavenet.trainer import (
 )
 from zero_to_hero import UserError, run_main
 from zero_to_hero.device import pick_device, seed_everything
+from zero_to_hero.files import write_json
 
 
 def parse_args(argv=None):
@@ -145,7 +145,7 @@ def main(argv=None) -> dict:
     plot_losses(losses, out_dir / "loss.png", title=f"{args.model}: val {result['val']:.4f}")
     (out_dir / "samples.txt").write_text("\n".join(names) + "\n")
     save_checkpoint(model, config, args.model, vocab, out_dir / "model.pt")
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(out_dir / "metrics.json", metrics)
     print(f"wrote {out_dir}/metrics.json, loss.png, samples.txt, model.pt ({seconds:.1f} s of training)")
     return metrics
 

@@ -3,9 +3,7 @@
 metrics = run_stage(Config(model="mlp"))   # the defaults below reproduce the lecture targets
 """
 
-import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from makemore.sampling import sample_words
 from makemore.training import evaluate, find_lr, sgd_step, step_decay, train
 from zero_to_hero import UserError
 from zero_to_hero.device import pick_device, seed_everything
+from zero_to_hero.files import write_json
 
 # Per-stage defaults, chosen to reach the issue's targets on a 2-core CPU (timings in the README).
 # batch_size 0 = full batch; l2 is the neural bigram's weight regularisation (its "smoothing").
@@ -119,12 +118,6 @@ def _build(c: Config, vocab_size: int, g: torch.Generator, device, out_dir: Path
     return model, manual_step(model), after
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)  # never a half-written metrics.json
-
-
 def run_stage(config: Config) -> dict:
     """Train (or count) one stage, evaluate every split, sample, plot; returns what metrics.json holds."""
     c = config.resolved()
@@ -196,6 +189,6 @@ def run_stage(config: Config) -> dict:
     metrics["samples"] = samples
     if samples:
         _log(c, "samples: " + " ".join(samples))
-    _write_json(out_dir / "metrics.json", metrics)
+    write_json(out_dir / "metrics.json", metrics)
     _log(c, f"wrote {out_dir / 'metrics.json'} ({seconds:.1f}s)")
     return metrics

@@ -5,7 +5,6 @@ arguments, the tokenizer (so sample.py decodes with the checkpoint's own vocabul
 resuming — the optimizer, the iteration, the best val loss and the random-number generators' states.
 """
 
-import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -16,16 +15,15 @@ from nanogpt.bigram import BigramLanguageModel
 from nanogpt.data import Tokenizer
 from nanogpt.model import GPT, GPTConfig
 from zero_to_hero import UserError
+from zero_to_hero.files import atomic_path
 
 FILENAME = "ckpt.pt"
 
 
 def save_checkpoint(checkpoint: dict, out_dir) -> Path:
     path = Path(out_dir) / FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint, tmp)
-    os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint intact
+    with atomic_path(path) as tmp:  # a crash mid-save leaves the previous checkpoint intact
+        torch.save(checkpoint, tmp)
     return path
 
 

@@ -11,7 +11,6 @@ so a corpus larger than RAM trains as easily as tiny shakespeare.
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 
 from zero_to_hero import UserError
 from zero_to_hero.datasets import read_text
+from zero_to_hero.files import atomic_path, write_json
 
 ENCODINGS = ("char", "gpt2")
 TRAIN_FRACTION = 0.9
@@ -66,12 +66,6 @@ class Tokenizer:
         return "".join(self.itos[i] for i in ids)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def prepare(dataset: str, encoding: str, folder) -> dict:
     """Encode a data set (a zero_to_hero name or a text file) into folder/{train,val}.bin + meta.json.
 
@@ -95,10 +89,11 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     if n_train < 2 or len(ids) - n_train < 2:
         raise UserError(f"data set {dataset!r} has only {len(ids)} tokens; it needs at least 20 for a 90/10 split")
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / "train.bin", ids[:n_train].tobytes())
-    _write_atomic(folder / "val.bin", ids[n_train:].tobytes())
+    for name, part in [("train.bin", ids[:n_train]), ("val.bin", ids[n_train:])]:
+        with atomic_path(folder / name) as tmp:
+            tmp.write_bytes(part.tobytes())
     meta = {**tokenizer.meta(), "sha256": digest, "train_tokens": n_train, "val_tokens": len(ids) - n_train}
-    _write_atomic(meta_path, json.dumps(meta).encode())  # written last: its presence means the folder is complete
+    write_json(meta_path, meta)  # written last: its presence means the folder is complete
     return meta
 
 

@@ -24,6 +24,7 @@ import torch
 
 from nanogpt.data import to_device
 from zero_to_hero import UserError, run_main
+from zero_to_hero.files import atomic_path, write_json
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
@@ -99,9 +100,8 @@ class ShardWriter:
         if not self.filled:
             return
         path = self.folder / f"{split}_{len(self.files[split]):06d}.bin"
-        tmp = path.with_name(path.name + ".tmp")
-        self.buffer[: self.filled].tofile(tmp)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            self.buffer[: self.filled].tofile(tmp)
         self.files[split].append(path.name)
         self.tokens[split] += self.filled
         self.filled = 0
@@ -146,9 +146,7 @@ def prepare_shards(
     meta = {"encoding": "gpt2", "vocab_size": VOCAB_SIZE, "eot": EOT, **writer.files}
     meta.update(train_tokens=writer.tokens["train"], val_tokens=writer.tokens["val"])
     meta["inputs"] = [str(p) for p in paths]
-    tmp = folder / "meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1) + "\n")
-    os.replace(tmp, folder / "meta.json")
+    write_json(folder / "meta.json", meta, indent=1)
     log(f"{meta['train_tokens']:,} train and {meta['val_tokens']:,} val tokens in {folder}")
     return meta
 

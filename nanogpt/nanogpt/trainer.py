@@ -11,9 +11,7 @@ through `self.raw_model`; `_grad_sync` is the one place that decides when gradie
 import contextlib
 import dataclasses
 import inspect
-import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from nanogpt.mfu import peak_flops, training_flops_per_token
 from nanogpt.shards import ShardedBatches, read_shard_meta
 from zero_to_hero import UserError
 from zero_to_hero.device import autocast, grad_scaler, parse_dtype, pick_device, seed_everything
+from zero_to_hero.files import write_json
 
 # resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change)
 RESUME_KEEPS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "data_dir")
@@ -287,10 +286,7 @@ class Trainer:
             "config": dataclasses.asdict(cfg),
         }
         if self.world.is_master:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.out_dir / "metrics.json.tmp"
-            tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-            os.replace(tmp, self.out_dir / "metrics.json")
+            write_json(self.out_dir / "metrics.json", metrics)
         return metrics
 
     def close(self) -> None:

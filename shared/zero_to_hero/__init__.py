@@ -1,4 +1,4 @@
-"""Plumbing shared by the Zero to Hero packages: data sets, devices, seeding, CLI errors."""
+"""Plumbing shared by the Zero to Hero packages: data sets, devices, seeding, atomic files, CLI errors."""
 
 from zero_to_hero.errors import UserError, run_main
 

@@ -5,10 +5,8 @@ from random whole words, predicting every character of each. Both report the sam
 cross-entropy per predicted character (each letter and each word's end '.').
 """
 
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +16,7 @@ from wavenet.dilated import DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Module
 from wavenet.model import Config, hierarchical
 from zero_to_hero import UserError
+from zero_to_hero.files import atomic_path
 
 MODELS = ("hierarchical", "dilated")
 
@@ -184,10 +183,8 @@ def save_checkpoint(model: Module, config: Config, kind: str, vocab: Vocabulary,
         "parameters": [p.detach().cpu() for p in model.parameters()],
         "buffers": [b.cpu() for b in model.buffers()],
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:

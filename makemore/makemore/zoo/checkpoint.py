@@ -1,21 +1,18 @@
 """Checkpoints: written to a temporary file and renamed into place, read back with weights_only=True."""
 
-import os
 import pickle
 from pathlib import Path
 
 import torch
 
 from zero_to_hero import UserError
+from zero_to_hero.files import atomic_path
 
 
 def save(obj: dict, path: Path) -> None:
     """A crash mid-write leaves the old checkpoint (or none), never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def load(path: Path) -> dict:
