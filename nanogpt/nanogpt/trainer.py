@@ -287,8 +287,10 @@ class Trainer:
         }
         if self.world.is_master:
             write_json(self.out_dir / "metrics.json", metrics)
+        distributed.barrier(self.world)  # the ranks finish together: rank 0's files are written, no message in flight
         return metrics
 
     def close(self) -> None:
         """Leave torchrun's process group (a no-op for one process)."""
+        self.model = self.raw_model  # drop the DDP wrapper: its reducer holds on to the process group
         distributed.close(self.world)
