@@ -5,31 +5,81 @@ order: GPT-2 and GPT-4 permute them), and merge number i, the pair (a, b), makes
 Encoding a chunk of text applies the earliest-learned merge present, again and again.
 """
 
+import heapq
+import multiprocessing
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Hashable
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain, repeat
 from pathlib import Path
 
 import regex
 
+from minbpe.reference import learn_merges as learn_merges_reference
 from minbpe.training import learn_merges
+from minbpe.unicode16 import valid_unicode
 
 FORMAT = "minbpe v1"  # the first line of every .model file
-CACHE_MAX_CHUNK = 256  # bytes: chunks up to this length (words, mostly) have their encoding cached
-CACHE_MAX_ENTRIES = 1 << 18
+CACHE_MAX_PIECE = 256  # characters: pieces up to this length (words, mostly) keep their encoding cached
+CACHE_MAX_ENTRIES = 1 << 18  # then the cache starts over, so it cannot grow without bound
+HEAP_MIN_IDS = 48  # pieces at least this long are merged with the heap (merge_by_rank); shorter ones by scanning
+NO_MERGE = 1 << 62  # the "rank" of a pair that is not a merge: above every real one
+PARALLEL_MIN_CHARS = 1 << 20  # encode_*_batch uses processes when the texts hold at least this many characters
 
 
-def merge(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    """Replace every occurrence of `pair` in `ids` by `new_id`, left to right, without overlap."""
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
+def merge_by_scan(ids: list[int], merges: dict[tuple[int, int], int]) -> list[int]:
+    """Apply the merges to `ids` (in place), the earliest learned first: for short pieces.
+
+    ranks[i] is the rank of the pair (ids[i], ids[i + 1]). Merge the leftmost pair of the lowest rank
+    (min and index run at C speed), then look up only the two pairs the new token forms with its
+    neighbours. A merged pair's new id is above every id that existed before it, so no pair it forms
+    can be merged before the other occurrences of the same pair, to its right.
+    """
+    ranks = list(map(merges.get, zip(ids, ids[1:], strict=False), repeat(NO_MERGE)))
+    while ranks:
+        best = min(ranks)
+        if best == NO_MERGE:
+            break
+        i = ranks.index(best)
+        ids[i : i + 2] = (best,)  # merge ids are ranks: the new token's id is its merge's rank
+        del ranks[i]
+        if i < len(ranks):
+            ranks[i] = merges.get((best, ids[i + 1]), NO_MERGE)
+        if i > 0:
+            ranks[i - 1] = merges.get((ids[i - 1], best), NO_MERGE)
+    return ids
+
+
+def merge_by_rank(ids: list[int], merges: dict[tuple[int, int], int]) -> list[int]:
+    """The same result as `merge_by_scan`, for long pieces: a heap instead of rescanning every pair.
+
+    The pieces form a linked list; the heap holds (rank, position) of every mergeable pair. A merge
+    links its two tokens into one and pushes the (at most two) pairs it forms with its neighbours.
+    Entries whose pair has changed since they were pushed are skipped when popped. O(n log n).
+    """
+    n = len(ids)
+    ids = list(ids)
+    following = list(range(1, n + 1))  # following[i]: position of the next live token (n: none)
+    preceding = list(range(-1, n - 1))
+    pairs = enumerate(zip(ids, ids[1:], strict=False))
+    heap = [(rank, i) for i, pair in pairs if (rank := merges.get(pair)) is not None]
+    heapq.heapify(heap)
+    while heap:
+        rank, i = heapq.heappop(heap)
+        j = following[i]
+        if ids[i] is None or j >= n or merges.get((ids[i], ids[j])) != rank:
+            continue  # stale: a token of this pair was merged into something else since
+        ids[i], ids[j] = rank, None  # token j joins token i
+        following[i] = following[j]
+        if following[i] < n:
+            preceding[following[i]] = i
+            if (right := merges.get((rank, ids[following[i]]))) is not None:
+                heapq.heappush(heap, (right, i))
+        if preceding[i] >= 0 and (left := merges.get((ids[preceding[i]], rank))) is not None:
+            heapq.heappush(heap, (left, preceding[i]))
+    return [token for token in ids if token is not None]
 
 
 def render_token(token: bytes) -> str:
@@ -45,18 +95,6 @@ def render_token(token: bytes) -> str:
         else:
             out.append(c)
     return "".join(out)
-
-
-def valid_unicode(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD (and split surrogate pairs joined), as tiktoken does.
-
-    A Python str may hold lone surrogates, which have no UTF-8 encoding.
-    """
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def special_token_regex(tokens) -> regex.Pattern:
@@ -87,7 +125,7 @@ class Tokenizer:
         for text, token_id in self.special_tokens.items():
             vocab[token_id] = text.encode("utf-8")
         self.vocab = vocab
-        self._cache: dict[bytes, tuple[int, ...]] = {}
+        self._cache: dict[str, tuple[int, ...]] = {}  # piece of text -> its token ids
 
     @property
     def size(self) -> int:
@@ -116,10 +154,11 @@ class Tokenizer:
     def _split(self, text: str) -> list[str]:
         raise NotImplementedError
 
-    def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
+    def train(self, text: str, vocab_size: int, verbose: bool = False, *, reference: bool = False) -> None:
         """Learn merges on `text` until the vocabulary (bytes + merges) has `vocab_size` tokens.
 
         Training continues from the merges already learned (none for a new tokenizer).
+        reference=True trains with the lecture's loop (reference.py): the same merges, far slower.
         """
         if not isinstance(vocab_size, int) or vocab_size < 256:
             raise ValueError(f"vocab_size must be an int >= 256 (the single bytes), got {vocab_size!r}")
@@ -127,11 +166,17 @@ class Tokenizer:
             raise ValueError(f"vocab_size {vocab_size} is not above the current size {self.size}: nothing to learn")
         if clashes := sorted(i for i in self.special_tokens.values() if self.size <= i < vocab_size):
             raise ValueError(f"special token ids {clashes} collide with the merges to learn (ids < {vocab_size})")
-        chunks = Counter(self._split(valid_unicode(text)))
-        chunk_ids = Counter()
-        for chunk, n in chunks.items():
-            chunk_ids[tuple(self._encode_chunk(chunk.encode("utf-8")))] += n
-        for pair, new_id, count in learn_merges(chunk_ids, self.size, vocab_size - self.size):
+        pieces = self._split(valid_unicode(text))
+        num_merges = vocab_size - self.size
+        if reference:  # the lecture's loop, over every piece of the text: slow, simple, the oracle
+            chunks = [self._encode_piece(piece) for piece in pieces]
+            steps = learn_merges_reference([list(ids) for ids in chunks], self.size, num_merges)
+        else:  # each distinct piece once, with its count
+            chunks = Counter()
+            for piece, n in Counter(pieces).items():
+                chunks[self._encode_piece(piece)] += n
+            steps = learn_merges(chunks, self.size, num_merges)
+        for pair, new_id, count in steps:
             self.merges[pair] = new_id
             if verbose:
                 left, right = self.vocab[pair[0]], self.vocab[pair[1]]
@@ -141,29 +186,59 @@ class Tokenizer:
 
     # ---- encoding ------------------------------------------------------------------------------
 
-    def _encode_chunk(self, chunk: bytes) -> tuple[int, ...]:
-        """The token ids of one chunk: apply the earliest-learned merge present until none is."""
-        cached = self._cache.get(chunk)
-        if cached is not None:
-            return cached
-        merges, ids = self.merges, [self.byte_ids[b] for b in chunk]
-        while len(ids) >= 2:
-            # The pair that was merged first during training (the lowest new id) goes first.
-            pair = min(zip(ids[:-1], ids[1:], strict=True), key=lambda p: merges.get(p, 1 << 62))
-            if pair not in merges:
-                break
-            ids = merge(ids, pair, merges[pair])
-        ids = tuple(ids)
-        if len(chunk) <= CACHE_MAX_CHUNK and len(self._cache) < CACHE_MAX_ENTRIES:
-            self._cache[chunk] = ids
-        return ids
+    def _encode_piece(self, piece: str) -> tuple[int, ...]:
+        """The token ids of one piece of text: its bytes, merged the earliest-learned merge first."""
+        ids = list(map(self.byte_ids.__getitem__, piece.encode("utf-8")))
+        merge = merge_by_rank if len(ids) >= HEAP_MIN_IDS else merge_by_scan
+        return tuple(merge(ids, self.merges))
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Token ids of `text`; special tokens in it are treated as ordinary text."""
-        ids = []
-        for chunk in self._split(valid_unicode(text)):
-            ids.extend(self._encode_chunk(chunk.encode("utf-8")))
+        pieces = self._split(valid_unicode(text))
+        # Each distinct piece is encoded once and cached; then the ids are looked up and joined at C
+        # speed. On English text, nearly all the time goes to the split.
+        cache = self._cache
+        new = set(pieces).difference(cache)
+        for piece in new:
+            cache[piece] = self._encode_piece(piece)
+        ids = list(chain.from_iterable(map(cache.__getitem__, pieces)))
+        for piece in new:
+            if len(piece) > CACHE_MAX_PIECE:  # long runs (whitespace, a whole text) are rarely seen twice
+                del cache[piece]
+        if len(cache) > CACHE_MAX_ENTRIES:
+            cache.clear()
         return ids
+
+    def encode_ordinary_batch(self, texts, *, num_workers: int | None = None) -> list[list[int]]:
+        """`[encode_ordinary(t) for t in texts]`, in worker processes when the texts are large.
+
+        num_workers: processes to use; None picks one per CPU when the texts hold at least
+        PARALLEL_MIN_CHARS characters in all, and encodes here otherwise.
+        """
+        return self._batch("encode_ordinary", list(texts), {}, num_workers)
+
+    def encode_batch(
+        self, texts, *, allowed_special=frozenset(), disallowed_special="all", num_workers: int | None = None
+    ) -> list[list[int]]:
+        """`[encode(t, ...) for t in texts]`, in worker processes when the texts are large (see the above)."""
+        options = dict(allowed_special=allowed_special, disallowed_special=disallowed_special)
+        return self._batch("encode", list(texts), options, num_workers)
+
+    def _batch(self, method: str, texts: list[str], options: dict, num_workers: int | None) -> list[list[int]]:
+        if num_workers is None:
+            large = len(texts) > 1 and sum(map(len, texts)) >= PARALLEL_MIN_CHARS
+            num_workers = (os.cpu_count() or 1) if large else 1
+        if not isinstance(num_workers, int) or num_workers < 1:
+            raise ValueError(f"num_workers must be a positive int or None, got {num_workers!r}")
+        num_workers = min(num_workers, len(texts))
+        if num_workers <= 1:
+            return [getattr(self, method)(text, **options) for text in texts]
+        # fork (where there is one) hands each worker this tokenizer without pickling it
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunksize = max(1, len(texts) // (4 * num_workers))
+        with ProcessPoolExecutor(num_workers, mp_context=context, initializer=_set_worker, initargs=(self,)) as pool:
+            return list(pool.map(_work, repeat(method), texts, repeat(options), chunksize=chunksize))
 
     def encode(self, text: str, *, allowed_special=frozenset(), disallowed_special="all") -> list[int]:
         """Token ids of `text`, with tiktoken's rules for special tokens.
@@ -244,6 +319,18 @@ class Tokenizer:
             self._set_pattern(pattern)
         self._rebuild()
         return self
+
+
+_worker_tokenizer = None  # in a worker process of encode_*_batch: the tokenizer it encodes with
+
+
+def _set_worker(tokenizer) -> None:
+    global _worker_tokenizer
+    _worker_tokenizer = tokenizer
+
+
+def _work(method: str, text: str, options: dict) -> list[int]:
+    return getattr(_worker_tokenizer, method)(text, **options)
 
 
 def _string_set(value) -> frozenset:

@@ -11,14 +11,14 @@ class BasicTokenizer(Tokenizer):
     def _split(self, text: str) -> list[str]:
         return [text] if text else []
 
-    def _encode_chunk(self, chunk: bytes) -> tuple[int, ...]:
+    def _encode_piece(self, piece: str) -> tuple[int, ...]:
         """Replay the merges in the order learned, each over the whole text at once.
 
-        The same result as the base class's loop, because a pair, once merged, can never appear again.
-        But here the one chunk is the whole text, and rescanning it in Python for every merge takes
-        seconds; holding it as a str of chr(id), each merge is one str.replace at C speed.
+        The same result as the base class's merge loops, because a pair, once merged, can never appear
+        again. But here the one piece is the whole text; holding it as a str of chr(id), each merge
+        is one str.replace at C speed.
         """
-        text = "".join([chr(self.byte_ids[b]) for b in chunk])
+        text = "".join([chr(self.byte_ids[b]) for b in piece.encode("utf-8")])
         for (a, b), new_id in self.merges.items():
             text = text.replace(chr(a) + chr(b), chr(new_id))
         return tuple(map(ord, text))

@@ -1,83 +1,94 @@
-"""The BPE training loop: repeatedly merge the most frequent adjacent pair of tokens.
+"""The fast BPE training loop: the lecture's algorithm (reference.py), without its repeated work.
 
 Every tokenizer here trains through `learn_merges`; they differ only in how they cut the text into
-chunks (the whole text, or regex pieces). Merges never cross a chunk boundary.
+chunks (the whole text, or regex pieces). Merges never cross a chunk boundary. Three ideas make a
+merge cost time in proportion to its occurrences rather than to the whole text:
+- each distinct chunk is kept once, with its count (a word that occurs 500 times is merged once);
+- pair counts are updated only around the places where a merge happened;
+- the next pair comes from a heap of (-count, pair); an entry whose count has changed since it was
+  pushed is stale and skipped when it reaches the top ("lazy invalidation").
+Ties go to the smallest pair, as in reference.py, so both learn the same merges in the same order.
 """
 
 import heapq
-from collections import Counter, defaultdict
+from collections import defaultdict
+from operator import add
 
 
-def _find_all(word: str, pair: str) -> list[int]:
-    """Start of every occurrence of `pair` in `word`, left to right without overlap (like str.replace)."""
-    starts = []
-    i = word.find(pair)
-    while i != -1:
+def _pairs(word: str):
+    """The adjacent pairs of a word, as 2-character strings."""
+    return map(add, word, word[1:])
+
+
+def _merge_deltas(word: str, merged: str, pair: str, first: int):
+    """Yield (pair, -1) for each pair the merge removed from `word` and (pair, +1) for each it created.
+
+    `first` is where `pair` first occurs. Only pairs that overlap a merged occurrence change. Most
+    chunks hold the pair once; with more occurrences, the t-th (from 0) has moved to i - t in `merged`.
+    """
+    if word.find(pair, first + 2) < 0:  # the common case: one occurrence, at most 2 pairs out, 2 in
+        i = first
+        if i > 0:
+            yield word[i - 1 : i + 1], -1
+            yield merged[i - 1 : i + 1], +1
+        if i + 2 < len(word):
+            yield word[i + 1 : i + 3], -1
+            yield merged[i : i + 2], +1
+        return
+    starts, i = [], first
+    while i >= 0:  # left to right without overlap, as str.replace merged them
         starts.append(i)
         i = word.find(pair, i + 2)
-    return starts
-
-
-def _touched_pairs(word: str, merged: str, starts: list[int]) -> tuple[list[str], list[str]]:
-    """The pairs that a merge removed from `word` and the pairs it created in `merged`.
-
-    Only pairs that overlap a merged occurrence change; every other pair of neighbours is still there.
-    After t earlier merges in this word, the occurrence at `i` has moved to `i - t` in `merged`.
-    """
-    old = {j for i in starts for j in (i - 1, i, i + 1) if 0 <= j < len(word) - 1}
-    new = {j for t, i in enumerate(starts) for j in (i - t - 1, i - t) if 0 <= j < len(merged) - 1}
-    return [word[j : j + 2] for j in old], [merged[j : j + 2] for j in new]
+    for j in sorted({j for i in starts for j in (i - 1, i + 1) if 0 <= j < len(word) - 1}):
+        yield word[j : j + 2], -1
+    for j in sorted({j for t, i in enumerate(starts) for j in (i - t - 1, i - t) if 0 <= j < len(merged) - 1}):
+        yield merged[j : j + 2], +1
 
 
 def learn_merges(chunks: dict[tuple[int, ...], int], first_id: int, num_merges: int):
     """Yield `(pair, new_id, count)` for up to `num_merges` merges, the most frequent pair first.
 
     chunks: each distinct chunk (a sequence of token ids) -> how many times it occurs in the text.
-    Ties go to the smallest pair, so training is deterministic. Stops early when no pair is left.
-    Each merge costs time in proportion to its occurrences, not to the length of the text.
+    Stops early when no pair is left.
     """
     # A chunk is held as a str whose characters are token ids, chr(id): str.find and str.replace
     # then find and merge a pair's occurrences at C speed, left to right without overlap.
     words = ["".join(map(chr, ids)) for ids in chunks]
     weights = list(chunks.values())
-    counts = Counter()  # pair (a 2-character str) -> occurrences in the text
-    where = defaultdict(set)  # pair -> the chunks that may contain it (stale entries are harmless)
-    for w, word in enumerate(words):
-        for j in range(len(word) - 1):
-            counts[word[j : j + 2]] += weights[w]
-            where[word[j : j + 2]].add(w)
-    # A max-heap of (-count, pair); an entry whose count has changed since it was pushed is skipped.
+    counts = {}  # pair (a 2-character str) -> occurrences in the text
+    where = defaultdict(list)  # pair -> the chunks that may contain it (repeats and stale entries are harmless)
+    for w, (word, weight) in enumerate(zip(words, weights, strict=True)):
+        for pair in _pairs(word):
+            counts[pair] = counts.get(pair, 0) + weight
+            where[pair].append(w)
     heap = [(-count, pair) for pair, count in counts.items()]
     heapq.heapify(heap)
 
     for new_id in range(first_id, first_id + num_merges):
         while heap and counts.get(heap[0][1]) != -heap[0][0]:
-            heapq.heappop(heap)
+            heapq.heappop(heap)  # stale: the pair's count changed after this entry was pushed
         if not heap:
             return
         _, pair = heapq.heappop(heap)
-        count, new = counts[pair], chr(new_id)
-        changed = Counter()
-        for w in where.pop(pair):
-            starts = _find_all(words[w], pair)
-            if not starts:
-                continue
-            merged = words[w].replace(pair, new)
-            removed, created = _touched_pairs(words[w], merged, starts)
-            for p in removed:
-                changed[p] -= weights[w]
-            for p in created:
-                changed[p] += weights[w]
-                where[p].add(w)
-            words[w] = merged
+        count, new = counts.pop(pair), chr(new_id)
+        changed = defaultdict(int)  # pair -> change in its count
+        for w in set(where.pop(pair)):
+            word = words[w]
+            first = word.find(pair)
+            if first < 0:
+                continue  # a stale entry: an earlier merge took this chunk's occurrences
+            words[w] = word.replace(pair, new)
+            for p, sign in _merge_deltas(word, words[w], pair, first):
+                changed[p] += sign * weights[w]
+                if sign > 0:
+                    where[p].append(w)
         for p, delta in changed.items():
-            if delta:
-                counts[p] += delta
+            if delta and p != pair:  # the merged pair itself is gone for good
+                counts[p] = counts.get(p, 0) + delta
                 if counts[p]:
                     heapq.heappush(heap, (-counts[p], p))
                 else:
                     del counts[p]
-        assert pair not in counts, "a merged pair cannot reappear"
         yield (ord(pair[0]), ord(pair[1])), new_id, count
 
 

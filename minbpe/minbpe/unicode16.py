@@ -9,6 +9,8 @@ of the text where each such character is replaced by one that Unicode 16 classif
 A test checks this table against tiktoken for every code point.
 """
 
+import re
+
 import regex
 
 # Code points that Unicode 17.0 made letters, marks or numbers: unassigned (Cn) in Unicode 16.0.
@@ -25,15 +27,39 @@ RECLASSIFIED = {0x0295: "\u0278"}  # Ll in Unicode 16 (Lo in 17) -> a lowercase 
 
 TO_UNICODE_16 = {c: UNASSIGNED for first, last in UNICODE_17_ADDITIONS for c in range(first, last + 1)}
 TO_UNICODE_16.update(RECLASSIFIED)
-_AFFECTED = regex.compile("[" + "".join(regex.escape(chr(c)) for c in sorted(TO_UNICODE_16)) + "]")
+# Ranges in the standard library's `re`, which scans a character class faster than `regex` does.
+_RANGES = sorted([*UNICODE_17_ADDITIONS, *((c, c) for c in RECLASSIFIED)])
+_AFFECTED = re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in _RANGES) + "]")
+_FIRST_AFFECTED = chr(_RANGES[0][0])
+
+
+def affected(text: str) -> bool:
+    """Whether `text` holds a character that Unicode 16 and 17 classify differently (rarely)."""
+    if text.isascii() or max(text) < _FIRST_AFFECTED:  # the fast answers, most texts
+        return False
+    return _AFFECTED.search(text) is not None
 
 
 def split(pattern: regex.Pattern, text: str) -> list[str]:
     """The pieces of `text` that `pattern` matches, with Unicode 16 character classes (as tiktoken)."""
-    if not _AFFECTED.search(text):  # almost always: nothing to translate
+    if not affected(text):  # almost always: nothing to translate
         return pattern.findall(text)
     masked = text.translate(TO_UNICODE_16)  # same length: one character for one
     return [text[m.start() : m.end()] for m in pattern.finditer(masked)]
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD (and split surrogate pairs joined), as tiktoken does.
+
+    A Python str may hold lone surrogates, which have no UTF-8 encoding.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 if __name__ == "__main__":
