@@ -1,28 +1,30 @@
 """Training: the Wikipedia example, the fast trainer against a naive one, and training errors."""
 
+import random
 from collections import Counter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minbpe import BasicTokenizer, RegexTokenizer
+from minbpe import BasicTokenizer, RegexTokenizer, reference
 from minbpe.base import Tokenizer
 from minbpe.reference import merge
 from minbpe.training import learn_merges
+from zero_to_hero.datasets import read_text
 
 
 def naive_merges(chunks: list[list[int]], first_id: int, num_merges: int) -> list[tuple[tuple[int, int], int]]:
-    """The lecture's loop: count every pair again, merge the most frequent (ties: smallest pair)."""
-    out = []
-    for new_id in range(first_id, first_id + num_merges):
-        counts = Counter(p for ids in chunks for p in zip(ids[:-1], ids[1:], strict=True))
-        if not counts:
-            break
-        pair = min(counts, key=lambda p: (-counts[p], p))
-        chunks = [merge(ids, pair, new_id) for ids in chunks]
-        out.append((pair, counts[pair]))
-    return out
+    """The lecture's loop (reference.py) as (pair, count) for each merge."""
+    return [(pair, count) for pair, _, count in reference.learn_merges(chunks, first_id, num_merges)]
+
+
+def random_corpus(rng: random.Random) -> str:
+    """Words over a small random alphabet, drawn with Zipf-like frequencies: many ties and repeats."""
+    alphabet = rng.sample("abcdefghij klmn\néü😀", rng.randint(3, 10))
+    words = ["".join(rng.choices(alphabet, k=rng.randint(1, 8))) for _ in range(rng.randint(5, 60))]
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    return " ".join(rng.choices(words, weights, k=rng.randint(50, 800)))
 
 
 @pytest.mark.parametrize("cls", [BasicTokenizer, RegexTokenizer])
@@ -80,6 +82,47 @@ def test_encode_matches_applying_merges_in_order(text):
         assert tokenizer.encode(text) == expected
         if cls is BasicTokenizer:  # its replay shortcut agrees with the general loop
             assert list(Tokenizer._encode_piece(tokenizer, text)) == expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_trainer_learns_the_references_merges_on_random_corpora(seed):
+    """Same merges, same order, as the lecture's loop: random texts, vocabulary sizes and tokenizers."""
+    rng = random.Random(seed)
+    text = random_corpus(rng)
+    cls = (BasicTokenizer, RegexTokenizer)[seed % 2]
+    vocab_size = rng.randint(257, 400)
+    fast, slow = cls(), cls()
+    fast.train(text, vocab_size)
+    slow.train(text, vocab_size, reference=True)
+    assert len(fast.merges) > 0 and fast.merges == slow.merges
+    assert fast.encode(text) == slow.encode(text)
+
+
+@pytest.mark.parametrize("cls", [BasicTokenizer, RegexTokenizer])
+def test_fast_trainer_learns_the_references_merges_on_real_text(cls):
+    text = read_text("taylorswift")[:15000]
+    fast, slow = cls(), cls()
+    fast.train(text, 400)
+    slow.train(text, 400, reference=True)
+    assert fast.merges == slow.merges
+
+
+def test_reference_training_continues_from_existing_merges_too():
+    text = "low lower lowest newer newest wider widest " * 10
+    fast, slow = RegexTokenizer(), RegexTokenizer()
+    fast.train(text, 280)
+    slow.train(text, 270, reference=True)
+    slow.train(text, 280, reference=True)
+    assert fast.merges == slow.merges
+
+
+def test_ties_go_to_the_smallest_pair():
+    # every pair occurs once: the order is the pairs' order, whichever is seen first in the text
+    for cls in (BasicTokenizer, RegexTokenizer):
+        for flag in (False, True):
+            tokenizer = cls()
+            tokenizer.train("zyxa", 259, reference=flag)
+            assert list(tokenizer.merges) == [(120, 97), (121, 256), (122, 257)]  # xa, then y+xa, z+yxa
 
 
 def test_regex_merges_never_cross_pieces():

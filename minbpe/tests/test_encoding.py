@@ -1,0 +1,185 @@
+"""The fast encoder against the lecture's (reference.py): merge loops, cache, ASCII split, batches."""
+
+import random
+import re
+import string
+
+import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minbpe import BasicTokenizer, RegexTokenizer, base, reference, unicode16
+from minbpe.base import merge_by_rank, merge_by_scan
+from minbpe.regex_tokenizer import ASCII_SPLITS, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN
+from zero_to_hero.datasets import read_text
+
+POOL = base.ProcessPoolExecutor
+PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "cl100k_base": GPT4_SPLIT_PATTERN, "o200k_base": GPT4O_SPLIT_PATTERN}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A Regex and a Basic tokenizer with 300 merges over a small alphabet: long chains of merges."""
+    text = "".join(random.Random(0).choices("aab b\n", k=5000))
+    tokenizers = RegexTokenizer(), BasicTokenizer()
+    for tokenizer in tokenizers:
+        tokenizer.train(text, 556)
+    return tokenizers
+
+
+@given(st.lists(st.integers(0, 4), max_size=200))
+def test_merge_loops_agree_with_the_lecture(trained, ids):
+    # byte values 0..4 are rare in training text, so map them to the trained alphabet first
+    ids = [b"ab \n"[i % 4] for i in ids]
+    for tokenizer in trained:
+        expected = reference.encode_chunk(list(ids), tokenizer.merges)
+        assert merge_by_scan(list(ids), tokenizer.merges) == expected
+        assert merge_by_rank(list(ids), tokenizer.merges) == expected
+
+
+@given(st.text(alphabet="aab b\nc", max_size=400))
+def test_encode_agrees_with_the_lecture(trained, text):
+    for tokenizer in trained:
+        assert tokenizer.encode_ordinary(text) == reference.encode_ordinary(tokenizer, text)
+
+
+def test_long_pieces_take_the_heap_and_agree(trained):
+    regex_tokenizer, _ = trained
+    text = "ab" * 300 + " " + "a" * 1000 + "\n" * 97  # pieces far above HEAP_MIN_IDS
+    assert max(len(p.encode()) for p in regex_tokenizer._split(text)) >= 10 * base.HEAP_MIN_IDS
+    assert regex_tokenizer.encode_ordinary(text) == reference.encode_ordinary(regex_tokenizer, text)
+
+
+def test_real_text_agrees_with_the_lecture():
+    text = read_text("taylorswift")
+    tokenizer = RegexTokenizer()
+    tokenizer.train(text[:50_000], 600)
+    held_out = text[-20_000:]
+    assert tokenizer.encode_ordinary(held_out) == reference.encode_ordinary(tokenizer, held_out)
+    assert tokenizer.encode_ordinary(held_out) == tokenizer.encode_ordinary(held_out)  # now from the cache
+
+
+def test_the_cache_holds_short_pieces_and_starts_over_when_full(trained, monkeypatch):
+    tokenizer = RegexTokenizer()
+    tokenizer.merges = dict(trained[0].merges)
+    tokenizer._rebuild()
+    text = "a" * 300 + " ab ab b"
+    ids = tokenizer.encode_ordinary(text)
+    assert set(tokenizer._cache) == {" ab", " b"}  # the 300-character piece was not kept
+    monkeypatch.setattr(base, "CACHE_MAX_ENTRIES", 2)
+    assert tokenizer.encode_ordinary(text + " aab") == ids + reference.encode_ordinary(tokenizer, " aab")
+    assert tokenizer._cache == {}  # 3 entries > 2: started over
+
+
+# ---- the ASCII split ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_split_equals_the_unicode_split(name, text):
+    pattern = PATTERNS[name]
+    assert ASCII_SPLITS[pattern].findall(text) == unicode16.split(regex.compile(pattern), text)
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_ascii_split_on_every_ascii_character_in_context(pretrained, name):
+    ours, theirs = pretrained(name)
+    contexts = ["{}", "a{}b", "A{0}{0}{0}Ab", " {} x", "  {}\n", "'{}ll ", "12{}345", "\r\n{}\t \n"]
+    for code in range(128):
+        for context in contexts:
+            text = context.format(chr(code))
+            assert ours.encode_ordinary(text) == theirs.encode_ordinary(text), (code, context)
+
+
+def test_the_ascii_split_is_for_ascii_text_and_known_patterns_only():
+    gpt4 = RegexTokenizer()
+    assert gpt4._ascii_split is ASCII_SPLITS[GPT4_SPLIT_PATTERN]
+    assert gpt4._split("Ünïcode words") == ["Ünïcode", " words"]  # through `regex`: Ü is a letter
+    assert RegexTokenizer(r"\w+|\s+|.")._ascii_split is None
+
+
+# ---- the Unicode 17 check ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("plain ASCII", False),
+        ("déjà vu, 日本語, 😀", False),  # all below or above, but none of the changed characters
+        ("ʕ", True),  # U+0295, reclassified
+        ("text \U00010940 more", True),  # Sidetic, new in Unicode 17
+        ("\u088f", True),  # the first changed code point
+        ("\u088e", False),
+    ],
+)
+def test_affected_finds_the_characters_unicode_17_changed(text, expected):
+    assert unicode16.affected(text) is expected
+
+
+# ---- pretrained: a piece that is a token is that token ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_every_token_encodes_to_itself_through_the_merges(pretrained, name):
+    """The shortcut (tiktoken's first step) gives what the merges would."""
+    ours, _ = pretrained(name)
+    assert len(ours._whole_tokens) > 0.99 * len(ours.merges)
+    for text, ids in ours._whole_tokens.items():
+        assert RegexTokenizer._encode_piece(ours, text) == ids
+
+
+def test_special_tokens_are_not_whole_tokens(gpt4):
+    ours, theirs = gpt4
+    assert "<|endoftext|>" not in ours._whole_tokens
+    assert ours.encode("<|endoftext|>", disallowed_special=()) == theirs.encode("<|endoftext|>", disallowed_special=())
+
+
+# ---- batches ---------------------------------------------------------------------------------------------
+
+
+def texts_for_batches():
+    rng = random.Random(1)
+    return ["".join(rng.choices(string.ascii_letters + " \n.,'é", k=rng.randint(0, 3000))) for _ in range(12)]
+
+
+@pytest.mark.parametrize("num_workers", [None, 1, 2])
+def test_encode_ordinary_batch_equals_one_by_one(gpt4, num_workers):
+    ours, theirs = gpt4
+    texts = texts_for_batches()
+    expected = [theirs.encode_ordinary(t) for t in texts]
+    assert ours.encode_ordinary_batch(texts, num_workers=num_workers) == expected
+    assert ours.encode_ordinary_batch(iter(texts), num_workers=num_workers) == expected  # any iterable
+
+
+def test_encode_batch_with_special_tokens_in_processes(gpt4):
+    ours, theirs = gpt4
+    texts = ["a<|endoftext|>b", "<|fim_prefix|>x", "plain"]
+    expected = theirs.encode_batch(texts, allowed_special="all")
+    assert ours.encode_batch(texts, allowed_special="all", num_workers=2) == expected
+    with pytest.raises(ValueError, match=re.escape("special token '<|endoftext|>'")):  # raised in a worker
+        ours.encode_batch(texts, num_workers=2)
+
+
+def test_large_batches_use_processes(gpt4, monkeypatch):
+    ours, theirs = gpt4
+    monkeypatch.setattr(base, "PARALLEL_MIN_CHARS", 100)
+    monkeypatch.setattr(base.os, "cpu_count", lambda: 3)
+    used = []
+    monkeypatch.setattr(base, "ProcessPoolExecutor", lambda n, **kw: used.append(n) or POOL(n, **kw))
+    texts = texts_for_batches()
+    assert ours.encode_ordinary_batch(texts) == [theirs.encode_ordinary(t) for t in texts]
+    assert used == [3]
+    used.clear()
+    assert ours.encode_ordinary_batch(["short", "texts"]) == [theirs.encode_ordinary(t) for t in ["short", "texts"]]
+    assert used == []  # below PARALLEL_MIN_CHARS: encoded here
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_batch_rejects_a_bad_number_of_workers(gpt4, bad):
+    with pytest.raises(ValueError, match="num_workers must be a positive int or None"):
+        gpt4[0].encode_ordinary_batch(["a", "b"], num_workers=bad)
+
+
+def test_empty_batch(gpt4):
+    assert gpt4[0].encode_ordinary_batch([]) == [] and gpt4[0].encode_batch([], num_workers=2) == []
