@@ -3,6 +3,7 @@
     nox            # everything
     nox -l         # list the sessions
     nox -s minbpe  # one package
+    nox -s minbpe_bench  # not run by default: minbpe/bench.py, with rustbpe and tokenizers to compare
 
 A package is any top-level folder with a pyproject.toml: new ones are picked up automatically.
 Installs are constrained by constraints.txt (torch==2.13.0 is the local CPU build).
@@ -27,14 +28,17 @@ nox.options.sessions = ["lint", *PACKAGES]
 nox.options.reuse_existing_virtualenvs = False
 
 
+def _mirror_env() -> dict[str, str]:
+    return {name: str(path) for name, path in MIRRORS.items() if name not in os.environ and path.is_dir()}
+
+
 def _package_session(package: str):
     def session_fn(session: nox.Session) -> None:
         if package != "shared":
             session.install(*CONSTRAINTS, str(ROOT / "shared"))
         session.install(*CONSTRAINTS, f"{ROOT / package}[test]")
         session.chdir(ROOT / package)
-        env = {name: str(path) for name, path in MIRRORS.items() if name not in os.environ and path.is_dir()}
-        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=env)
+        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=_mirror_env())
 
     session_fn.__doc__ = f"pytest for {package}/"
     return session_fn
@@ -50,3 +54,11 @@ def lint(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", str(ROOT))
     session.run("ruff", "format", "--check", str(ROOT))
+
+
+@nox.session(default=False)
+def minbpe_bench(session: nox.Session) -> None:
+    """minbpe/bench.py next to rustbpe and Hugging Face tokenizers, installed here only (never dependencies)."""
+    session.install(*CONSTRAINTS, str(ROOT / "shared"), str(ROOT / "minbpe"), "rustbpe", "tokenizers")
+    session.chdir(ROOT / "minbpe")
+    session.run("python", "bench.py", *session.posargs, env=_mirror_env())

@@ -126,6 +126,7 @@ class Tokenizer:
             vocab[token_id] = text.encode("utf-8")
         self.vocab = vocab
         self._cache: dict[str, tuple[int, ...]] = {}  # piece of text -> its token ids
+        self._whole_tokens: dict[str, tuple[int]] = {}  # pieces known to encode to one token (pretrained.py)
 
     @property
     def size(self) -> int:
@@ -199,7 +200,9 @@ class Tokenizer:
         # speed. On English text, nearly all the time goes to the split.
         cache = self._cache
         new = set(pieces).difference(cache)
-        for piece in new:
+        whole = new.intersection(self._whole_tokens)  # pieces that are tokens: see pretrained.py
+        cache.update(zip(whole, map(self._whole_tokens.__getitem__, whole)))
+        for piece in new.difference(whole):
             cache[piece] = self._encode_piece(piece)
         ids = list(chain.from_iterable(map(cache.__getitem__, pieces)))
         for piece in new:

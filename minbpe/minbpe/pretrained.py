@@ -23,19 +23,14 @@ class PretrainedTokenizer(RegexTokenizer):
         self.special_tokens = {token: encoding.encode_single_token(token) for token in encoding.special_tokens_set}
         self._rebuild()
         # tiktoken's first step for a piece: if the piece is a token, that token. The merges give the same
-        # answer (a test checks every token), only slower; this makes the first encoding of a text fast.
-        self._whole_tokens = {}
+        # answer (a test checks every token), only slower: this makes the first encoding of a text fast.
         for token_id, token in self.vocab.items():
             try:
                 self._whole_tokens[token.decode("utf-8")] = (token_id,)
             except UnicodeDecodeError:
                 pass  # part of a character: never a whole piece of text
         for text in self.special_tokens:
-            self._whole_tokens.pop(text, None)  # encoded as ordinary text unless allowed (see encode)
-
-    def _encode_piece(self, piece: str) -> tuple[int, ...]:
-        return self._whole_tokens.get(piece) or super()._encode_piece(piece)
-
+            del self._whole_tokens[text]  # ordinary text unless allowed (see encode)
 
 class GPT2Tokenizer(PretrainedTokenizer):
     """GPT-2's tokenizer (tiktoken's "gpt2"): 50,257 tokens."""
