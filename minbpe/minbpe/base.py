@@ -201,7 +201,7 @@ class Tokenizer:
         cache = self._cache
         new = set(pieces).difference(cache)
         whole = new.intersection(self._whole_tokens)  # pieces that are tokens: see pretrained.py
-        cache.update(zip(whole, map(self._whole_tokens.__getitem__, whole)))
+        cache.update({piece: self._whole_tokens[piece] for piece in whole})
         for piece in new.difference(whole):
             cache[piece] = self._encode_piece(piece)
         ids = list(chain.from_iterable(map(cache.__getitem__, pieces)))

@@ -32,6 +32,7 @@ class PretrainedTokenizer(RegexTokenizer):
         for text in self.special_tokens:
             del self._whole_tokens[text]  # ordinary text unless allowed (see encode)
 
+
 class GPT2Tokenizer(PretrainedTokenizer):
     """GPT-2's tokenizer (tiktoken's "gpt2"): 50,257 tokens."""
 
