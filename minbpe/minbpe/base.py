@@ -55,7 +55,7 @@ def merge_by_scan(ids: list[int], merges: dict[tuple[int, int], int]) -> list[in
 def merge_by_rank(ids: list[int], merges: dict[tuple[int, int], int]) -> list[int]:
     """The same result as `merge_by_scan`, for long pieces: a heap instead of rescanning every pair.
 
-    The pieces form a linked list; the heap holds (rank, position) of every mergeable pair. A merge
+    The tokens form a linked list; the heap holds (rank, position) of every mergeable pair. A merge
     links its two tokens into one and pushes the (at most two) pairs it forms with its neighbours.
     Entries whose pair has changed since they were pushed are skipped when popped. O(n log n).
     """
