@@ -20,6 +20,7 @@ import regex
 from minbpe.reference import learn_merges as learn_merges_reference
 from minbpe.training import learn_merges
 from minbpe.unicode16 import valid_unicode
+from zero_to_hero.files import atomic_path
 
 FORMAT = "minbpe v1"  # the first line of every .model file
 CACHE_MAX_PIECE = 256  # characters: pieces up to this length (words, mostly) keep their encoding cached
@@ -298,14 +299,14 @@ class Tokenizer:
         lines += [f"{a} {b}" for a, b in self.merges]  # merge i makes token 256 + i
         lines.append(f"special {len(self.special_tokens)}")
         lines += [f"{token_id} {_quote(text)}" for text, token_id in self.special_tokens.items()]
-        _write_atomic(Path(f"{prefix}.model"), "\n".join(lines) + "\n")
+        _write_text(f"{prefix}.model", "\n".join(lines) + "\n")
 
         vocab = [f"[{render_token(bytes([b]))}] {token_id}" for b, token_id in enumerate(self.byte_ids)]
         for (a, b), new_id in self.merges.items():
             parts = [render_token(self.vocab[i]) for i in (a, b, new_id)]
             vocab.append("[{}][{}] -> [{}] {}".format(*parts, new_id))
         vocab += [f"[{render_token(t.encode())}] {i} special" for t, i in self.special_tokens.items()]
-        _write_atomic(Path(f"{prefix}.vocab"), "\n".join(vocab) + "\n")
+        _write_text(f"{prefix}.vocab", "\n".join(vocab) + "\n")
 
     def load(self, path):
         """Read a `.model` file written by `save` into this tokenizer; returns self.
@@ -351,11 +352,10 @@ def _unquote(text: str) -> str:
     return regex.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), text)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_text(path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _read_model(path: Path):

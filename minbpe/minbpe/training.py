@@ -39,9 +39,9 @@ def _merge_deltas(word: str, merged: str, pair: str, first: int):
     while i >= 0:  # left to right without overlap, as str.replace merged them
         starts.append(i)
         i = word.find(pair, i + 2)
-    for j in sorted({j for i in starts for j in (i - 1, i + 1) if 0 <= j < len(word) - 1}):
+    for j in {j for i in starts for j in (i - 1, i + 1) if 0 <= j < len(word) - 1}:
         yield word[j : j + 2], -1
-    for j in sorted({j for t, i in enumerate(starts) for j in (i - t - 1, i - t) if 0 <= j < len(merged) - 1}):
+    for j in {j for t, i in enumerate(starts) for j in (i - t - 1, i - t) if 0 <= j < len(merged) - 1}:
         yield merged[j : j + 2], +1
 
 
