@@ -3,6 +3,7 @@
     nox            # everything
     nox -l         # list the sessions
     nox -s minbpe  # one package
+    nox -s notebooks     # every lectures/*.py walkthrough executed as a notebook (fast mode)
     nox -s minbpe_bench  # not run by default: minbpe/bench.py, with rustbpe and tokenizers to compare
 
 A package is any top-level folder with a pyproject.toml: new ones are picked up automatically.
@@ -24,7 +25,7 @@ MIRRORS = {
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/pyproject.toml"))
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 
-nox.options.sessions = ["lint", *PACKAGES]
+nox.options.sessions = ["lint", *PACKAGES, "notebooks"]
 nox.options.reuse_existing_virtualenvs = False
 
 
@@ -62,3 +63,15 @@ def minbpe_bench(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, str(ROOT / "shared"), str(ROOT / "minbpe"), "rustbpe", "tokenizers")
     session.chdir(ROOT / "minbpe")
     session.run("python", "bench.py", *session.posargs, env=_mirror_env())
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Every package's lectures/*.py converted with jupytext and executed as a notebook (fast mode).
+
+    jupytext, nbclient and ipykernel are installed in this session only (shared's `notebooks` extra)."""
+    lectures = [package for package in PACKAGES if (ROOT / package / "lectures").is_dir()]
+    session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *(str(ROOT / p) for p in lectures if p != "shared"))
+    out = ROOT / "out" / "notebooks"
+    targets = session.posargs or [str(ROOT / package) for package in lectures]
+    session.run("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), env=_mirror_env())
