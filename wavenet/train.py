@@ -1,7 +1,8 @@
-"""Train the hierarchical WaveNet-style model (or its dilated convolution form) on names.
+"""Train the hierarchical WaveNet-style model (or its dilated convolution form, or the flat MLP baseline) on names.
 
     python train.py                      # the lecture's run: 200k steps, val loss ~1.99
     python train.py --model dilated      # whole words per step, every position predicted at once
+    python train.py --model flat --block-size 3 --n-embd 10 --n-hidden 200   # the lecture's starting point
     python train.py --steps 2000         # a quick look
 
 Writes to --out-dir: metrics.json, loss.png, samples.txt, model.pt.
@@ -40,7 +41,8 @@ def parse_args(argv=None):
         choices=MODELS,
         default="hierarchical",
         help="hierarchical: one (context, next char) example per row, as in the lecture; "
-        "dilated: causal dilated convolutions over whole words, every position at once",
+        "dilated: causal dilated convolutions over whole words, every position at once; "
+        "flat: lecture 5's MLP, the whole context in one Linear (the lecture's baseline)",
     )
     p.add_argument("--input", default="names", help="data set name or a UTF-8 file with one word per line")
     p.add_argument("--steps", type=int, default=200_000, help="optimisation steps")
@@ -48,9 +50,19 @@ def parse_args(argv=None):
         "--batch-size", type=int, default=32, help="examples per step: contexts (hierarchical) or whole words (dilated)"
     )
     p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate; divided by 10 after 3/4 of the steps")
-    p.add_argument("--block-size", type=int, default=8, help="characters of context; a power of two")
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=8,
+        help="characters of context: a power of two (2, 4, 8, 16, ...) for hierarchical and dilated, any >= 1 for flat",
+    )
     p.add_argument("--n-embd", type=int, default=24, help="embedding size per character")
-    p.add_argument("--n-hidden", type=int, default=128, help="channels of every level of the hierarchy")
+    p.add_argument(
+        "--n-hidden",
+        type=int,
+        default=128,
+        help="channels of every level of the hierarchy (flat: width of its one hidden layer)",
+    )
     p.add_argument(
         "--no-calibrate",
         action="store_true",
@@ -83,13 +95,13 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    Config(block_size=args.block_size)  # a block size that isn't a power of two fails here, before any work
+    Config(block_size=args.block_size, model=args.model)  # a block size the model can't take fails before any work
     device = pick_device(args.device)
     torch.set_num_threads(args.threads)
 
     words = read_words(args.input)
     vocab = Vocabulary.from_words(words)
-    config = Config(len(vocab), args.block_size, args.n_embd, args.n_hidden)
+    config = Config(len(vocab), args.block_size, args.n_embd, args.n_hidden, args.model)
     splits = {
         name: make_split(ws, vocab, config.block_size, args.model).to(device)
         for name, ws in split_words(words, args.seed).items()

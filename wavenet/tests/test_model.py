@@ -119,3 +119,38 @@ def test_calibration_sets_exact_training_set_statistics(words, vocab):
     before = evaluate(model, split)
     calibrate_batchnorm(model, split)  # a fixed point: calibrating again changes nothing
     assert evaluate(model, split) == pytest.approx(before, rel=1e-4)
+
+
+def test_flat_is_lecture_5s_mlp():
+    from wavenet.model import flat
+
+    # the lecture's performance log: 3 characters -> 12K parameters, 8 characters -> 22K (n_embd 10, n_hidden 200)
+    for block_size, n_params in [(3, 12_097), (8, 22_097)]:
+        model = flat(Config(27, block_size, n_embd=10, n_hidden=200, model="flat"))
+        assert sum(p.numel() for p in model.parameters()) == n_params
+        assert model(torch.zeros(4, block_size, dtype=torch.long)).shape == (4, 27)
+    # one Linear over the whole context: the same as concatenating the embeddings by hand
+    g = torch.Generator().manual_seed(0)
+    model = flat(Config(7, 5, n_embd=3, n_hidden=6, model="flat"), generator=g)
+    x = torch.randint(7, (10, 5), generator=g)
+    emb, _, linear = model.layers[:3]
+    by_hand = torch.cat([emb.weight[x[:, i]] for i in range(5)], dim=1) @ linear.weight
+    torch.testing.assert_close(model.layers[2](model.layers[1](model.layers[0](x))), by_hand)
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 5, 6, 8])
+def test_flat_takes_any_block_size(block_size):
+    from wavenet.trainer import build_model
+
+    model = build_model("flat", Config(vocab_size=5, block_size=block_size, n_embd=3, n_hidden=4, model="flat"))
+    assert model(torch.zeros(2, block_size, dtype=torch.long)).shape == (2, 5)
+
+
+@pytest.mark.parametrize("model", ["hierarchical", "dilated"])
+def test_tree_models_name_flat_for_other_block_sizes(model):
+    with pytest.raises(UserError, match=f"power of two .* for the {model} model, got 3; --model flat takes any"):
+        Config(block_size=3, model=model)
+    with pytest.raises(UserError, match="at least 1"):
+        Config(block_size=0, model="flat")
+    with pytest.raises(UserError, match="unknown model"):
+        Config(model="transformer")

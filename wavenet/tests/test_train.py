@@ -23,7 +23,7 @@ def word_file(tmp_path, words):
     return path
 
 
-@pytest.mark.parametrize("model", ["hierarchical", "dilated"])
+@pytest.mark.parametrize("model", ["hierarchical", "dilated", "flat"])
 def test_train_writes_everything(tmp_path, word_file, model, capsys):
     out = tmp_path / "out"
     argv = ["--model", model, "--input", str(word_file), "--steps", "40", "--batch-size", "8", "--out-dir", str(out)]
@@ -36,7 +36,7 @@ def test_train_writes_everything(tmp_path, word_file, model, capsys):
         assert key in saved
     assert saved["steps"] == 40 and saved["model"] == model and len(saved["samples"]) == 5
     assert 0 < saved["train_loss"] < math.log(23) + 0.5 and math.isfinite(saved["test_loss"])
-    if model == "hierarchical":
+    if model != "dilated":  # one context, one prediction
         assert saved["tokens_per_s"] == pytest.approx(saved["examples_per_s"])
     else:  # every character of each word: several predictions per example
         assert saved["tokens_per_s"] > 2 * saved["examples_per_s"]
@@ -74,6 +74,11 @@ def run_cli(*args):
     "args, message",
     [
         (["--block-size", "6"], "block size must be a power of two"),
+        (
+            ["--block-size", "3", "--model", "dilated"],
+            "for the dilated model, got 3; --model flat takes any block size",
+        ),
+        (["--block-size", "0", "--model", "flat"], "block size must be at least 1, got 0"),
         (["--input", "/nonexistent/names.txt"], "missing file"),
         (["--steps", "0"], "--steps must be at least 1"),
         (["--lr", "-1"], "--lr must be positive"),
@@ -97,3 +102,20 @@ def test_help_and_unknown_model():
 def test_lecture_schedule_and_loss_curve():
     assert lr_at(149_999, 200_000, 0.1) == 0.1 and lr_at(150_000, 200_000, 0.1) == pytest.approx(0.01)
     assert mean_per([1, 2, 3, 4, 5], 2) == [1.5, 3.5, 5]
+
+
+def test_flat_with_the_lectures_block_size_3(tmp_path, word_file):
+    """--model flat takes block sizes that aren't powers of two; its checkpoint reloads with them."""
+    out = tmp_path / "out"
+    argv = ["--model", "flat", "--block-size", "3", "--input", str(word_file), "--steps", "30", "--batch-size", "8"]
+    metrics = train_script.main(argv + ["--n-embd", "10", "--n-hidden", "200", "--samples", "3", "--out-dir", str(out)])
+    assert metrics["model"] == "flat" and metrics["params"] == 23 * 10 + 30 * 200 + 2 * 200 + 200 * 23 + 23
+    model_back, vocab, kind = load_checkpoint(out / "model.pt")
+    assert kind == "flat" and model_back(torch.zeros(2, 3, dtype=torch.long)).shape == (2, len(vocab))
+
+
+def test_bad_block_size_is_one_line(tmp_path):
+    result = run_cli("--block-size", "3", "--out-dir", str(tmp_path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0  # one line: the problem and the fix
+    assert "for the hierarchical model, got 3; --model flat takes any block size" in result.stderr

@@ -1,9 +1,9 @@
-"""Lecture 6: a hierarchical WaveNet-style character model from our own layers, and its dilated form."""
+"""Lecture 6: a hierarchical WaveNet-style character model from our own layers, its dilated form, the flat baseline."""
 
 from wavenet.data import Vocabulary, context_windows, padded_sequences, read_words, split_words
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Module, Sequential, Tanh
-from wavenet.model import Config, hierarchical
+from wavenet.model import MODELS, Config, flat, hierarchical
 
 __all__ = [
     "BatchNorm1d",
@@ -13,11 +13,13 @@ __all__ = [
     "Embedding",
     "FlattenConsecutive",
     "Linear",
+    "MODELS",
     "Module",
     "Sequential",
     "Tanh",
     "Vocabulary",
     "context_windows",
+    "flat",
     "hierarchical",
     "padded_sequences",
     "read_words",

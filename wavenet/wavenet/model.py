@@ -3,6 +3,12 @@
     ........ -> (..)(..)(..)(..) -> (....)(....) -> (........) -> logits for the next character
 
 With block size 8 that is log2(8) = 3 levels of FlattenConsecutive(2) -> Linear -> BatchNorm1d -> Tanh.
+The lecture's starting point, lecture 5's MLP, is `flat`: the whole context squashed into one Linear.
+
+Block sizes: the flat model takes any context of 1 or more characters. The hierarchical and dilated
+models halve the context at every level until one position is left, so theirs is a power of two
+(2, 4, 8, 16, ...); any other is a UserError that names the flat model. (Padding a context of 3 to
+4 with '.' would only give a block-size-4 model that never sees its first character.)
 """
 
 from dataclasses import asdict, dataclass
@@ -13,17 +19,29 @@ from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, S
 from zero_to_hero import UserError
 
 
+MODELS = ("hierarchical", "dilated", "flat")
+
+
 @dataclass(frozen=True)
 class Config:
     vocab_size: int = 27
-    block_size: int = 8  # characters of context; a power of two, halved at every level
+    block_size: int = 8  # characters of context; a power of two, halved at every level (flat: any >= 1)
     n_embd: int = 24
     n_hidden: int = 128
+    model: str = "hierarchical"  # one of MODELS
 
     def __post_init__(self):
-        b = self.block_size  # halving level by level must end at exactly one position
-        if b < 2 or b & (b - 1):
-            raise UserError(f"block size must be a power of two >= 2 (2, 4, 8, 16, ...), got {b}")
+        if self.model not in MODELS:
+            raise UserError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        b = self.block_size
+        if self.model == "flat":
+            if b < 1:
+                raise UserError(f"block size must be at least 1, got {b}")
+        elif b < 2 or b & (b - 1):  # halving level by level must end at exactly one position
+            raise UserError(
+                f"block size must be a power of two >= 2 (2, 4, 8, 16, ...) for the {self.model} model, got {b}; "
+                "--model flat takes any block size"
+            )
 
     @property
     def levels(self) -> int:
@@ -48,4 +66,22 @@ def hierarchical(config: Config, generator: torch.Generator | None = None) -> Se
     head = Linear(width, config.vocab_size, generator=generator)
     with torch.no_grad():
         head.weight *= 0.1  # start with near-uniform predictions: a first loss near log(vocab_size)
+    return Sequential(layers + [head])
+
+
+def flat(config: Config, generator: torch.Generator | None = None) -> Sequential:
+    """Lecture 5's MLP, the lecture's baseline: Embedding, the whole context flattened into one Linear, the head.
+
+    (B, block_size) -> (B, block_size, n_embd) -> (B, block_size * n_embd) -> (B, n_hidden) -> (B, vocab_size)
+    """
+    layers = [
+        Embedding(config.vocab_size, config.n_embd, generator=generator),
+        FlattenConsecutive(config.block_size),  # all positions at once: (B, T, C) -> (B, T * C)
+        Linear(config.block_size * config.n_embd, config.n_hidden, bias=False, generator=generator),
+        BatchNorm1d(config.n_hidden),
+        Tanh(),
+    ]
+    head = Linear(config.n_hidden, config.vocab_size, generator=generator)
+    with torch.no_grad():
+        head.weight *= 0.1
     return Sequential(layers + [head])

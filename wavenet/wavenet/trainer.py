@@ -1,12 +1,12 @@
-"""Training, evaluation and sampling for both forms of the model.
+"""Training, evaluation and sampling for every form of the model.
 
-The hierarchical model learns from random (context, next character) examples; the dilated model
+The hierarchical and flat models learn from random (context, next character) examples; the dilated model
 from random whole words, predicting every character of each. Both report the same number: the mean
 cross-entropy per predicted character (each letter and each word's end '.').
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -14,11 +14,9 @@ import torch.nn.functional as F
 from wavenet.data import Vocabulary, context_windows, padded_sequences
 from wavenet.dilated import DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Module
-from wavenet.model import Config, hierarchical
+from wavenet.model import MODELS, Config, flat, hierarchical
 from zero_to_hero import UserError
 from zero_to_hero.files import atomic_path
-
-MODELS = ("hierarchical", "dilated")
 
 
 @dataclass
@@ -206,6 +204,10 @@ def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:
 
 
 def build_model(kind: str, config: Config, generator: torch.Generator | None = None) -> Module:
+    """A freshly initialised model of `kind`; the block size is checked against it (flat takes any)."""
     if kind not in MODELS:
         raise UserError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}")
+    config = replace(config, model=kind)  # the block-size rule depends on the model
+    if kind == "flat":
+        return flat(config, generator)
     return DilatedWaveNet(config, generator) if kind == "dilated" else hierarchical(config, generator)
