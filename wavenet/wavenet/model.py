@@ -18,7 +18,6 @@ import torch
 from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
 from zero_to_hero import UserError
 
-
 MODELS = ("hierarchical", "dilated", "flat")
 
 
