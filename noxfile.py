@@ -25,7 +25,7 @@ MIRRORS = {
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/pyproject.toml"))
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 
-nox.options.sessions = ["lint", *PACKAGES, "notebooks"]
+nox.options.sessions = ["lint", *PACKAGES, "minbpe_newest_regex", "notebooks"]
 nox.options.reuse_existing_virtualenvs = False
 
 
@@ -55,6 +55,17 @@ def lint(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", str(ROOT))
     session.run("ruff", "format", "--check", str(ROOT))
+
+
+@nox.session
+def minbpe_newest_regex(session: nox.Session) -> None:
+    """minbpe's tiktoken-parity tests with the newest `regex` (what `pip install ./minbpe` gives a user), not the pin."""
+    session.install(*CONSTRAINTS, str(ROOT / "shared"), f"{ROOT / 'minbpe'}[test]")
+    session.install("--upgrade", "regex")
+    session.run("python", "-c", "import regex; print('regex', regex.__version__)")
+    session.chdir(ROOT / "minbpe")
+    tests = ["tests/test_pretrained.py", "tests/test_encoding.py"]
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or tests), env=_mirror_env())
 
 
 @nox.session(default=False)

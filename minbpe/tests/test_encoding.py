@@ -183,3 +183,19 @@ def test_batch_rejects_a_bad_number_of_workers(gpt4, bad):
 
 def test_empty_batch(gpt4):
     assert gpt4[0].encode_ordinary_batch([]) == [] and gpt4[0].encode_batch([], num_workers=2) == []
+
+
+def test_split_follows_the_shipped_classes_where_regex_disagrees(monkeypatch):
+    """If tiktoken's engine had 'é' in no class (as an older Unicode would), the split keeps it apart."""
+    real = unicode16.shipped_classes()
+    fake = bytearray(real)
+    fake[ord("é")] = 0  # "other"
+    monkeypatch.setattr(unicode16, "shipped_classes", lambda: bytes(fake))
+    unicode16._translation.cache_clear()
+    try:
+        assert unicode16.translation()[ord("é")] == "\u0378"
+        assert unicode16.split(regex.compile(r"\p{L}+|\S+|\s+"), "café au lait") == ["caf", "é", " ", "au", " ", "lait"]
+    finally:
+        monkeypatch.undo()
+        unicode16._translation.cache_clear()
+    assert unicode16.split(regex.compile(r"\p{L}+|\S+|\s+"), "café") == ["café"]

@@ -9,8 +9,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN
-from minbpe.unicode16 import TO_UNICODE_16
+from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, unicode16
 from zero_to_hero.datasets import read_text
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -82,7 +81,7 @@ def test_real_text(pretrained, name):
 def test_unicode_17_characters(pretrained, name):
     """Characters that our regex module and tiktoken's classify differently, in several contexts."""
     ours, theirs = pretrained(name)
-    chars = [chr(c) for c in sorted(TO_UNICODE_16)]
+    chars = [chr(c) for c in sorted(unicode16.translation())]
     rng = random.Random(0)
     contexts = ["{c}", "a{c}b ", " {c}{c}'S ", "1{c}2\n", "{c}\u0301 ", "\u0295{c}X"]
     text = "".join(rng.choice(contexts).format(c=c) for c in chars)
@@ -99,18 +98,27 @@ def test_every_code_point(pretrained, name):
     assert ours.encode_ordinary(text) == theirs.encode_ordinary(text)
 
 
+def test_shipped_unicode16_table_is_tiktokens_engine():
+    """unicode16_table.py holds, for every code point, the class tiktoken's own regex engine gives it."""
+    assert unicode16.shipped_classes() == unicode16.tiktoken_classes()
+
+
 @pytest.mark.parametrize("prop", ["L", "N", "M", "Lu", "Ll", "Lt", "Lm", "Lo", "Nd"])
-def test_unicode16_table_matches_tiktokens_engine(prop):
-    """For every code point: tiktoken's regex \\p{prop} matches it iff ours does after the Unicode 16 mapping."""
-    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+def test_masked_text_matches_like_tiktokens_engine(prop):
+    """For every code point: tiktoken's regex \\p{prop} matches it iff the installed `regex` matches its stand-in."""
+    text = unicode16.code_points()
     probe = tiktoken.Encoding(
         name="probe", pat_str=rf"\p{{{prop}}}", mergeable_ranks={bytes([b]): b for b in range(256)}, special_tokens={}
     )
     theirs = bytes(probe.encode_ordinary(text)).decode()  # the pattern keeps only the matching characters
-    masked = text.translate(TO_UNICODE_16)  # what unicode16.split matches against: same length
+    masked = text.translate(unicode16.translation())  # what unicode16.split matches against: same length
     ours = "".join(text[m.start()] for m in regex.finditer(rf"\p{{{prop}}}", masked))
     assert theirs == ours
-    assert regex.findall(rf"\p{{{prop}}}", text) != ours or prop == "Lt"  # the mapping matters
+
+
+def test_the_installed_regex_disagrees_with_tiktoken_somewhere():
+    """The translation is not idle: regex (Unicode 17 or newer) classifies thousands of code points otherwise."""
+    assert len(unicode16.translation()) >= 4_700 and 0x0295 in unicode16.translation()
 
 
 # Text that stresses the split patterns: atoms glued together at random.
