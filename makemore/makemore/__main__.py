@@ -4,6 +4,10 @@ python -m makemore                                  # a Transformer on the names
 python -m makemore --type lstm -i words.txt -o out/lstm
 python -m makemore -o out/lstm --type lstm -i words.txt --resume --max-steps 20000
 python -m makemore -o out/zoo --sample-only --num-samples 50
+
+The original makemore's command lines work too (--input-file, --work-dir, -n/-b/-l/-w, --top-k, --max-steps -1),
+and its work directory (a bare model.pt) is read by --sample-only and --resume:
+python -m makemore -i names.txt -o out --type rnn --sample-only
 """
 
 import argparse
@@ -13,10 +17,10 @@ from pathlib import Path
 import torch
 
 from makemore.data import load_words
-from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint
+from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint, original
 from makemore.zoo.dataset import SequenceData
 from makemore.zoo.sampling import format_samples, sample_words
-from makemore.zoo.trainer import BEST, TrainConfig, check_header, train
+from makemore.zoo.trainer import BEST, LAST, TrainConfig, check_header, train
 from zero_to_hero import run_main
 from zero_to_hero.device import pick_device
 
@@ -30,6 +34,20 @@ def positive(text: str) -> int:
     return value
 
 
+def steps(text: str) -> int:
+    value = int(text)
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, or -1 to train until Ctrl-C; got {value}")
+    return value
+
+
+def non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="makemore",
@@ -37,17 +55,36 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(names, words, ...) and sample new items like them.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-i", "--input", default="names", help="a UTF-8 file with one item per line, or a data set name")
-    p.add_argument("-o", "--out-dir", default="out/zoo", help="where best.pt, last.pt and metrics.json go")
+    p.add_argument(
+        "-i",
+        "--input",
+        "--input-file",
+        dest="input",
+        default="names",
+        help="a UTF-8 file with one item per line, or a data set name",
+    )
+    p.add_argument(
+        "-o",
+        "--out-dir",
+        "--work-dir",
+        dest="out_dir",
+        default="out/zoo",
+        help="where best.pt, last.pt and metrics.json go (an original makemore work dir's model.pt is read too)",
+    )
     p.add_argument("--type", default="transformer", choices=list(MODELS), help="which model to train")
     p.add_argument("--n-layer", type=positive, default=4, help="transformer blocks")
     p.add_argument("--n-embd", type=positive, default=64, help="embedding width (all but bigram)")
     p.add_argument("--n-embd2", type=positive, default=64, help="hidden width: MLP layer, recurrent state, BoW MLP")
     p.add_argument("--n-head", type=positive, default=4, help="attention heads (transformer; must divide --n-embd)")
     p.add_argument("--dropout", type=float, default=0.2, help="transformer dropout rate during training")
-    p.add_argument("--max-steps", type=positive, default=DEFAULTS.max_steps, help="optimizer steps in all")
-    p.add_argument("--batch-size", type=positive, default=DEFAULTS.batch_size, help="words per step")
-    p.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="AdamW learning rate")
+    p.add_argument(
+        "--max-steps",
+        type=steps,
+        default=DEFAULTS.max_steps,
+        help="optimizer steps in all; -1: until Ctrl-C (constant learning rate). Ctrl-C always saves and samples",
+    )
+    p.add_argument("-b", "--batch-size", type=positive, default=DEFAULTS.batch_size, help="words per step")
+    p.add_argument("-l", "--learning-rate", type=float, default=DEFAULTS.learning_rate, help="AdamW learning rate")
     p.add_argument(
         "--lr-schedule",
         default=DEFAULTS.lr_schedule,
@@ -55,6 +92,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="cosine: decay to a tenth of --learning-rate by --max-steps",
     )
     p.add_argument(
+        "-w",
         "--weight-decay",
         type=float,
         default=DEFAULTS.weight_decay,
@@ -69,6 +107,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--log-interval", type=positive, default=DEFAULTS.log_interval, help="steps between progress lines")
     p.add_argument(
         "--num-samples", type=positive, default=DEFAULTS.num_samples, help="words sampled at each evaluation"
+    )
+    p.add_argument(
+        "--top-k", type=int, default=DEFAULTS.top_k, help="sample from the k most likely characters; -1: from all"
+    )
+    p.add_argument(
+        "-n",
+        "--num-workers",
+        type=non_negative,
+        default=0,
+        help="accepted for the original's command lines: its data loader processes. Batches here are drawn "
+        "in-process from tensors already in memory, which is faster than worker processes for this data",
     )
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     p.add_argument(
@@ -85,11 +134,32 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--learning-rate must be > 0, --weight-decay >= 0 and --dropout in [0, 1)")
     if args.resume and args.sample_only:
         p.error("--resume and --sample-only exclude each other")
+    if args.top_k == 0 or args.top_k < -1:
+        p.error(f"--top-k must be >= 1, or -1 for no limit; got {args.top_k}")
     return args
+
+
+def original_weights(args: argparse.Namespace, model) -> dict | None:
+    """The original makemore's <work-dir>/model.pt converted for `model`, when that is what --out-dir holds."""
+    path = Path(args.out_dir) / original.ORIGINAL_CHECKPOINT
+    ours = Path(args.out_dir) / (BEST if args.sample_only else LAST)
+    if ours.exists() or not path.exists():
+        return None
+    print(f"reading {path}, written by the original makemore: --type and the sizes must be those it was trained with")
+    return original.load(path, args.type, model.state_dict())
 
 
 def sample_only(args: argparse.Namespace, device: torch.device) -> None:
     """Rebuild the model best.pt describes; the data (same --input) only sorts the samples into train/test/new."""
+    data = SequenceData.from_words(load_words(args.input), seed=args.seed)
+    config = model_config(args, data)
+    weights = original_weights(args, build_model(args.type, config))
+    if weights is not None:
+        model = build_model(args.type, config).to(device)
+        model.load_state_dict(weights)
+        generator = torch.Generator(device=device).manual_seed(args.seed)
+        print(format_samples(sample_words(model, data, args.num_samples, generator, top_k=args.top_k)))
+        return
     path = Path(args.out_dir) / BEST
     ckpt = checkpoint.load(path)
     data = SequenceData.from_words(load_words(args.input), seed=ckpt["seed"])
@@ -98,7 +168,13 @@ def sample_only(args: argparse.Namespace, device: torch.device) -> None:
     model.load_state_dict(ckpt["model"])
     print(f"{ckpt['type']} from {path} (step {ckpt['step']}, test loss {ckpt['test_loss']:.4f})")
     generator = torch.Generator(device=device).manual_seed(args.seed)
-    print(format_samples(sample_words(model, data, args.num_samples, generator)))
+    print(format_samples(sample_words(model, data, args.num_samples, generator, top_k=args.top_k)))
+
+
+def model_config(args: argparse.Namespace, data: SequenceData) -> ModelConfig:
+    return ModelConfig(
+        len(data.vocab), data.block_size, args.n_layer, args.n_embd, args.n_embd2, args.n_head, args.dropout
+    )
 
 
 def main(argv=None) -> dict | None:
@@ -109,11 +185,15 @@ def main(argv=None) -> dict | None:
     if args.sample_only:
         return sample_only(args, device)
     data = SequenceData.from_words(load_words(args.input), seed=args.seed)
-    config = ModelConfig(
-        len(data.vocab), data.block_size, args.n_layer, args.n_embd, args.n_embd2, args.n_head, args.dropout
-    )
+    config = model_config(args, data)
     cfg = TrainConfig(**{name: getattr(args, name) for name in TrainConfig.__dataclass_fields__})
-    return train(args.type, config, data, cfg, Path(args.out_dir), device, resume=args.resume)
+    if cfg.max_steps < 0 and cfg.lr_schedule == "cosine":
+        print("--max-steps -1: no end to decay towards, so the learning rate stays constant")
+    weights = original_weights(args, build_model(args.type, config)) if args.resume else None
+    if weights is not None:
+        print("the original saves no optimizer state: training restarts at step 0 from its weights")
+    resume = args.resume and weights is None
+    return train(args.type, config, data, cfg, Path(args.out_dir), device, resume=resume, initial_weights=weights)
 
 
 def cli() -> None:

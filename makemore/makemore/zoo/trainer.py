@@ -8,6 +8,8 @@ the best model (by test loss) kept in best.pt, everything needed to resume in la
 
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ BEST, LAST, METRICS = "best.pt", "last.pt", "metrics.json"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    max_steps: int = 12_000  # ~7 minutes for the default Transformer on a 2-core CPU (README)
+    max_steps: int = 12_000  # ~7 minutes for the default Transformer on a 2-core CPU (README); -1: until Ctrl-C
     batch_size: int = 64
     learning_rate: float = 3e-3  # with dropout 0.2 and decay 0.1 the Transformer reaches test 1.919 (README)
     lr_schedule: str = "cosine"  # or "constant"
@@ -35,6 +37,7 @@ class TrainConfig:
     eval_interval: int = 500
     log_interval: int = 100
     num_samples: int = 10
+    top_k: int = -1  # sample from the k most likely characters only; -1: from all
     seed: int = 3407
 
 
@@ -68,7 +71,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Cosine from the full rate at step 0 to a tenth of it at max_steps: big steps first, then small ones
     that settle into a minimum instead of bouncing around it (README: 1.961 vs 2.000 with a constant rate)."""
-    if cfg.lr_schedule == "constant":
+    if cfg.lr_schedule == "constant" or cfg.max_steps < 0:  # a run without an end has no schedule to follow
         return cfg.learning_rate
     progress = min(step / cfg.max_steps, 1.0)
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
@@ -88,6 +91,27 @@ def check_header(ckpt: dict, expected: dict, path: Path) -> None:
             )
 
 
+class StopOnCtrlC:
+    """The first Ctrl-C sets `requested` (the loop finishes its step, then saves and samples); the second one
+    interrupts as usual. Signal handlers belong to the main thread: elsewhere this does nothing."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = signal.getsignal(signal.SIGINT)
+        self.active = threading.current_thread() is threading.main_thread()
+        if self.active:
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __exit__(self, *exc_info):
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def _format_time(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
@@ -101,8 +125,12 @@ def train(
     device: torch.device,
     resume: bool = False,
     log=print,
+    initial_weights: dict | None = None,
 ) -> dict:
-    """Train (or continue training) one model; returns the metrics it also writes to out_dir/metrics.json."""
+    """Train (or continue training) one model; returns the metrics it also writes to out_dir/metrics.json.
+
+    max_steps -1 trains until Ctrl-C. Ctrl-C (at any time) evaluates, saves best.pt/last.pt, samples and
+    writes the metrics, as the end of a run does. `initial_weights`: a state_dict to start from (step 0)."""
     out_dir = Path(out_dir)
     seed_everything(cfg.seed)
     model = build_model(model_type, config).to(device)
@@ -122,6 +150,8 @@ def train(
         batches.set_state(ckpt["batches"])
         step, seconds, best_loss, best_step = ckpt["step"], ckpt["seconds"], ckpt["best_test_loss"], ckpt["best_step"]
         log(f"resumed from {out_dir / LAST} at step {step} (best test loss {best_loss:.4f} at step {best_step})")
+    elif initial_weights is not None:
+        model.load_state_dict(initial_weights)
 
     X_train, Y_train = (t.to(device) for t in data.encode(data.train_words))  # (N, block_size) each
     X_test, Y_test = (t.to(device) for t in data.encode(data.test_words))
@@ -132,59 +162,72 @@ def train(
         f"{len(data.train_words):,} train / {len(data.test_words):,} test words | device {device}"
     )
 
+    def evaluate_save_and_sample() -> None:
+        nonlocal best_loss, best_step, interval_start
+        train_loss = evaluate(model, X_train[:n_probe], Y_train[:n_probe])
+        test_loss = evaluate(model, X_test, Y_test)
+        if not math.isfinite(test_loss):
+            raise UserError(f"the test loss became {test_loss} at step {step}; lower --learning-rate")
+        log(f"step {step:6d} | train loss {train_loss:.4f} | test loss {test_loss:.4f}")
+        if test_loss < best_loss:
+            best_loss, best_step = test_loss, step
+            checkpoint.save(
+                {**header, "model": model.state_dict(), "step": step, "test_loss": test_loss}, out_dir / BEST
+            )
+            log(f"  new best test loss; saved {out_dir / BEST}")
+        elapsed = seconds + time.perf_counter() - start
+        checkpoint.save(
+            {
+                **header,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "batches": batches.get_state(),
+                "step": step,
+                "seconds": elapsed,
+                "best_test_loss": best_loss,
+                "best_step": best_step,
+            },
+            out_dir / LAST,
+        )
+        samples = torch.Generator(device=device).manual_seed(cfg.seed + step)
+        log(format_samples(sample_words(model, data, cfg.num_samples, samples, top_k=cfg.top_k)))
+        interval_start = time.perf_counter()  # evaluation time is not training time per step
+
+    endless = cfg.max_steps < 0
     model.train()
     start = time.perf_counter()
     interval_start, interval_steps = start, 0
-    while step < cfg.max_steps:
-        lr = learning_rate(cfg, step)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        ix = torch.randint(len(X_train), (cfg.batch_size,), generator=batches).to(device)
-        loss = loss_fn(model(X_train[ix]), Y_train[ix])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        step += 1
-        interval_steps += 1
+    evaluated_at = None
+    with StopOnCtrlC() as ctrl_c:
+        while (endless or step < cfg.max_steps) and not ctrl_c.requested:
+            lr = learning_rate(cfg, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            ix = torch.randint(len(X_train), (cfg.batch_size,), generator=batches).to(device)
+            loss = loss_fn(model(X_train[ix]), Y_train[ix])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            interval_steps += 1
 
-        if step % cfg.log_interval == 0 or step == cfg.max_steps:
-            ms = (time.perf_counter() - interval_start) * 1000 / interval_steps
-            eta = _format_time((cfg.max_steps - step) * ms / 1000)
-            log(
-                f"step {step:6d}/{cfg.max_steps} | loss {loss.item():.4f} | lr {lr:.1e} | "
-                f"{ms:6.2f} ms/step | {cfg.batch_size * 1000 / ms:8.0f} words/s | ETA {eta}"
-            )
-            interval_start, interval_steps = time.perf_counter(), 0
-
-        if step % cfg.eval_interval == 0 or step == cfg.max_steps:
-            train_loss = evaluate(model, X_train[:n_probe], Y_train[:n_probe])
-            test_loss = evaluate(model, X_test, Y_test)
-            if not math.isfinite(test_loss):
-                raise UserError(f"the test loss became {test_loss} at step {step}; lower --learning-rate")
-            log(f"step {step:6d} | train loss {train_loss:.4f} | test loss {test_loss:.4f}")
-            if test_loss < best_loss:
-                best_loss, best_step = test_loss, step
-                checkpoint.save(
-                    {**header, "model": model.state_dict(), "step": step, "test_loss": test_loss}, out_dir / BEST
+            if step % cfg.log_interval == 0 or step == cfg.max_steps:
+                ms = (time.perf_counter() - interval_start) * 1000 / interval_steps
+                eta = "until Ctrl-C" if endless else f"ETA {_format_time((cfg.max_steps - step) * ms / 1000)}"
+                total = "" if endless else f"/{cfg.max_steps}"
+                log(
+                    f"step {step:6d}{total} | loss {loss.item():.4f} | lr {lr:.1e} | "
+                    f"{ms:6.2f} ms/step | {cfg.batch_size * 1000 / ms:8.0f} words/s | {eta}"
                 )
-                log(f"  new best test loss; saved {out_dir / BEST}")
-            elapsed = seconds + time.perf_counter() - start
-            checkpoint.save(
-                {
-                    **header,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "batches": batches.get_state(),
-                    "step": step,
-                    "seconds": elapsed,
-                    "best_test_loss": best_loss,
-                    "best_step": best_step,
-                },
-                out_dir / LAST,
-            )
-            samples = torch.Generator(device=device).manual_seed(cfg.seed + step)
-            log(format_samples(sample_words(model, data, cfg.num_samples, samples)))
-            interval_start = time.perf_counter()  # evaluation time is not training time per step
+                interval_start, interval_steps = time.perf_counter(), 0
+
+            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+                evaluate_save_and_sample()
+                evaluated_at = step
+        if ctrl_c.requested:
+            log(f"Ctrl-C at step {step}: the step finished; evaluating, saving and sampling (Ctrl-C again: quit now)")
+        if evaluated_at != step:
+            evaluate_save_and_sample()
 
     seconds += time.perf_counter() - start
     # The metrics describe best.pt, the model --sample-only uses, on the whole of each split.
