@@ -305,3 +305,97 @@ def test_socket_helper_sanity():
     with socket.socket() as s:
         s.settimeout(1)
         assert s.connect_ex(("127.0.0.1", 9)) != 0
+
+
+# ---- faults: permissions, read-only and full caches, killed downloads ------------------------------------------
+
+
+def test_a_download_is_readable_by_the_group_like_any_new_file(env, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(CONTENT)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(mirror))
+    old = os.umask(0o022)
+    try:
+        mode = fetch("toy").stat().st_mode & 0o777
+    finally:
+        os.umask(old)
+    assert mode == 0o644  # mkstemp alone would leave 0600
+
+
+def test_a_verified_cached_file_is_used_without_taking_the_lock(env, tmp_path, monkeypatch):
+    env.mkdir()
+    (env / "toy.txt").write_bytes(CONTENT)
+
+    def no_lock(path):
+        raise PermissionError(13, "Read-only file system")  # what opening the lock file gives on a read-only cache
+
+    monkeypatch.setattr(datasets, "_lock", no_lock)
+    assert fetch("toy").read_bytes() == CONTENT
+    (env / "toy.txt").write_bytes(b"damaged")  # now it needs the lock, and says what to do
+    with pytest.raises(DatasetError, match="cannot write to cache folder .*ZERO_TO_HERO_CACHE"):
+        fetch("toy")
+
+
+FULL_DISK = """
+import resource, signal, sys
+from zero_to_hero import run_main
+from zero_to_hero.datasets import fetch
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with an OSError instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+run_main(fetch, "toy")
+"""
+
+
+def test_a_disk_that_fills_up_mid_download_is_one_line_and_leaves_nothing(env, tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(CONTENT)  # ~200 kB, over the 50 kB file size limit
+    script = tmp_path / "fetch_toy.py"
+    script.write_text(FULL_DISK.replace('run_main(fetch, "toy")', REGISTER_TOY + 'run_main(fetch, "toy")'))
+    environment = {**os.environ, "ZERO_TO_HERO_MIRROR": str(mirror), "ZERO_TO_HERO_CACHE": str(env)}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=environment)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("error: cannot write toy.txt") and "free some space" in run.stderr
+    assert leftovers(env) == [] and not (env / "toy.txt").exists()
+
+
+REGISTER_TOY = f"""
+from zero_to_hero import datasets
+toy = datasets.Dataset("toy", "toy.txt", "http://127.0.0.1:9/toy.txt", {SHA!r}, {len(CONTENT)}, "")
+datasets.REGISTRY = {{"toy": toy}}
+"""
+
+
+def test_sigterm_during_a_download_leaves_no_part_file_and_stale_ones_are_cleared(env, server, tmp_path):
+    url, www = server
+    (www / "toy.txt").write_bytes(CONTENT)
+    Handler.delay_s = 0.5  # a slow server: the download is under way when the signal comes
+    script = tmp_path / "fetch_toy.py"
+    script.write_text(REGISTER_TOY + "from zero_to_hero import run_main\nrun_main(datasets.fetch, 'toy')\n")
+    environment = {**os.environ, "ZERO_TO_HERO_MIRROR": url, "ZERO_TO_HERO_CACHE": str(env)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=environment)
+    deadline = time.monotonic() + 30
+    while not (env.exists() and leftovers(env)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(env), "the download never started"
+    proc.terminate()  # SIGTERM
+    assert proc.wait(timeout=30) == 143
+    assert leftovers(env) == []
+    # a .part left by a process killed outright (SIGKILL) is removed by the next fetch
+    (env / ".toy.txt.abc123.part").write_bytes(b"half")
+    Handler.delay_s = 0.0
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("ZERO_TO_HERO_MIRROR", url)
+        assert fetch("toy").read_bytes() == CONTENT
+    assert leftovers(env) == []
+
+
+def test_the_no_network_message_gives_a_path_that_works_from_here(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", "data")  # relative: looked up from the current folder
+    with pytest.raises(DatasetError, match=rf"looked for {tmp_path / 'data'}.*absolute path"):
+        fetch("toy")
+    monkeypatch.delenv("ZERO_TO_HERO_MIRROR")
+    with pytest.raises(DatasetError, match=r"absolute path .* current folder"):
+        fetch("toy")

@@ -1,8 +1,11 @@
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from zero_to_hero.files import atomic_path, write_json
+from zero_to_hero.files import HOST, atomic_path, write_json
 
 
 def test_write_json_replaces_the_file_whole(tmp_path):
@@ -21,3 +24,56 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
         raise RuntimeError("crash mid-write")
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_two_writers_to_one_path_never_share_a_temporary_file(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    with atomic_path(path) as first, atomic_path(path) as second:
+        assert first != second
+        first.write_bytes(b"A" * 1000)
+        second.write_bytes(b"B" * 10)
+    assert path.read_bytes() == b"A" * 1000  # the last rename wins, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = tmp_path / f"ckpt.pt.{HOST}.{dead.pid}.deadbeef.tmp"
+        live = tmp_path / f"ckpt.pt.{HOST}.{alive.pid}.cafecafe.tmp"
+        other_host = tmp_path / f"ckpt.pt.elsewhere.{dead.pid}.00000000.tmp"  # not ours to judge
+        for p in (stale, live, other_host):
+            p.write_bytes(b"half")
+        write_json(path, {"ok": True})
+        assert not stale.exists() and live.exists() and other_host.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+SLOW_WRITE = """
+import sys, time
+from zero_to_hero import run_main
+from zero_to_hero.files import atomic_path
+
+def main(path):
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(b"half of a checkpoint")
+        print("writing", flush=True)
+        time.sleep(60)
+
+run_main(main, sys.argv[1])
+"""
+
+
+def test_sigterm_mid_write_removes_the_temporary_file_and_keeps_the_old_one(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    path.write_bytes(b"old")
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]

@@ -92,9 +92,12 @@ def _open_source(d: Dataset):
     """A binary stream of the data set's bytes, plus a description of where they come from."""
     mirror = os.environ.get("ZERO_TO_HERO_MIRROR", "").strip()
     if mirror and not mirror.startswith(("http://", "https://")):
-        folder = Path(mirror).expanduser()
+        folder = Path(mirror).expanduser().absolute()  # a relative mirror is taken from the current folder
         if not folder.is_dir():
-            raise DatasetError(f"ZERO_TO_HERO_MIRROR={mirror} is not a folder (nor an http(s):// URL)")
+            raise DatasetError(
+                f"ZERO_TO_HERO_MIRROR={mirror} is not a folder (looked for {folder}, from {Path.cwd()}) nor an "
+                "http(s):// URL; give the folder's absolute path"
+            )
         path = folder / d.filename
         if not path.is_file():
             raise DatasetError(f"mirror folder {folder} has no {d.filename}; put it there or unset ZERO_TO_HERO_MIRROR")
@@ -107,9 +110,17 @@ def _open_source(d: Dataset):
     except (TimeoutError, urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise DatasetError(
-            f"cannot download {url} ({reason}); without network, set ZERO_TO_HERO_MIRROR to a folder "
-            f"(or http(s):// URL prefix) holding {d.filename}, e.g. ZERO_TO_HERO_MIRROR=../shared/data"
+            f"cannot download {url} ({reason}); without network, set ZERO_TO_HERO_MIRROR to the absolute path of "
+            f"a folder (or an http(s):// URL prefix) holding {d.filename}, e.g. "
+            f"ZERO_TO_HERO_MIRROR=/path/to/data (relative paths are taken from the current folder, {Path.cwd()})"
         ) from None
+
+
+def _readable_by_all(path: Path) -> None:
+    """mkstemp creates files only their owner can read: give the download the mode any new file gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 @contextlib.contextmanager
@@ -144,12 +155,19 @@ def _download(d: Dataset, target: Path) -> None:
                 if not chunk:
                     break
                 h.update(chunk)
-                out.write(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as e:
+                    raise DatasetError(
+                        f"cannot write {d.filename} into {target.parent} ({e.strerror}); free some space or set "
+                        "ZERO_TO_HERO_CACHE to another folder"
+                    ) from None
         if h.hexdigest() != d.sha256:
             raise DatasetError(
                 f"{where} is truncated or corrupted: sha256 {h.hexdigest()}, expected {d.sha256} "
                 f"({tmp.stat().st_size} bytes, expected {d.size})"
             )
+        _readable_by_all(tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -164,15 +182,22 @@ def fetch(name: str) -> Path:
             return path
         raise DatasetError(f"unknown data set or missing file {name!r}; valid names: {', '.join(REGISTRY)}")
     folder = cache_dir()
+    target = folder / d.filename
+    if target.is_file() and target.stat().st_size == d.size and sha256_of(target) == d.sha256:
+        return target  # verified: no lock needed, so a read-only cache works
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DatasetError(f"cannot create cache folder {folder} ({e}); set ZERO_TO_HERO_CACHE") from None
-    target = folder / d.filename
-    with _lock(folder / f".{d.filename}.lock"):
-        if target.is_file() and sha256_of(target) == d.sha256:
-            return target
-        _download(d, target)  # missing, or its hash no longer matches: fetch again
+    try:
+        with _lock(folder / f".{d.filename}.lock"):
+            if target.is_file() and sha256_of(target) == d.sha256:
+                return target  # another process fetched it while we waited
+            for stale in folder.glob(f".{d.filename}.*.part"):  # left by a killed download (we hold the lock)
+                stale.unlink(missing_ok=True)
+            _download(d, target)  # missing, or its hash no longer matches: fetch again
+    except PermissionError as e:
+        raise DatasetError(f"cannot write to cache folder {folder} ({e.strerror}); set ZERO_TO_HERO_CACHE") from None
     return target
 
 

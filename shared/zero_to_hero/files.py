@@ -5,21 +5,52 @@
     write_json(out_dir / "metrics.json", metrics)
 
 A crash or an exception mid-write leaves the previous file (or none), never half of one: os.replace is
-atomic on one file system, and the temporary file sits in the target's own folder.
+atomic on one file system, and the temporary file sits in the target's own folder. Each writer has its own
+temporary name (host, process, random), so two writers to one path never write into the same file: the
+last rename wins, whole. A process killed outright (SIGKILL, power loss) leaves its temporary file behind;
+the next write to the same path on that host removes those whose process is gone. (`run_main` turns SIGTERM
+into an exit that runs the cleanup, so only SIGKILL gets that far.)
 """
 
 import contextlib
 import json
 import os
+import socket
+import uuid
 from pathlib import Path
+
+HOST = socket.gethostname().replace(".", "-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove `<path>.<this host>.<pid>.*.tmp` files whose process no longer runs; returns what was removed."""
+    removed = []
+    for tmp in path.parent.glob(f"{path.name}.{HOST}.*.tmp"):
+        pid = tmp.name[len(f"{path.name}.{HOST}.") :].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yields `<path>.tmp` to write; it becomes `path` when the block completes and is removed if it fails."""
+    """Yields a temporary path beside `path` to write; it becomes `path` when the block completes and is
+    removed if the block fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    remove_stale_temporaries(path)
+    tmp = path.with_name(f"{path.name}.{HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)
