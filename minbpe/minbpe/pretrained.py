@@ -9,6 +9,7 @@ import tiktoken
 
 from minbpe.ranks import merges_from_ranks
 from minbpe.regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, RegexTokenizer
+from zero_to_hero.encodings import get_encoding
 
 
 class PretrainedTokenizer(RegexTokenizer):
@@ -17,8 +18,9 @@ class PretrainedTokenizer(RegexTokenizer):
 
     def __init__(self):
         super().__init__(self.split_pattern)
-        # Needs the ranks file: tiktoken downloads it once, or reads it from $TIKTOKEN_CACHE_DIR offline.
-        encoding = tiktoken.get_encoding(self.encoding_name)
+        # Needs the ranks file: tiktoken downloads it once, or reads it from $TIKTOKEN_CACHE_DIR offline
+        # (without either, a UserError that says so).
+        encoding = get_encoding(self.encoding_name)
         self.merges, self.byte_ids = merges_from_ranks(encoding._mergeable_ranks)
         self.special_tokens = {token: encoding.encode_single_token(token) for token in encoding.special_tokens_set}
         self._rebuild()

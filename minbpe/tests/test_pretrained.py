@@ -165,3 +165,20 @@ def test_decode_rejects_ids_not_in_the_vocabulary(gpt4, bad):
     ours, _ = gpt4
     with pytest.raises(ValueError, match=rf"token id {regex.escape(repr(bad))} is not in the vocabulary"):
         ours.decode([15339, bad])
+
+
+def test_no_cache_and_no_network_is_one_clear_error(tmp_path, monkeypatch):
+    import tiktoken.load
+    import tiktoken.registry
+
+    from minbpe import GPT4Tokenizer
+    from zero_to_hero import UserError
+
+    def offline(url, *args, **kwargs):
+        raise ConnectionError(url)
+
+    monkeypatch.setattr(tiktoken.load, "read_file", offline)
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    with pytest.raises(UserError, match="cl100k_base.*TIKTOKEN_CACHE_DIR"):
+        GPT4Tokenizer()
