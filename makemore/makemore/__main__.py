@@ -11,6 +11,7 @@ python -m makemore -i names.txt -o out --type rnn --sample-only
 """
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint, original
 from makemore.zoo.dataset import SequenceData
 from makemore.zoo.sampling import format_samples, sample_words
 from makemore.zoo.trainer import BEST, LAST, TrainConfig, check_header, train
-from zero_to_hero import run_main
+from zero_to_hero import UserError, run_main
 from zero_to_hero.device import pick_device
+from zero_to_hero.files import prepare_out_dir
 
 DEFAULTS = TrainConfig()
 
@@ -128,12 +130,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds the weights, the test split and the batches")
     p.add_argument("--resume", action="store_true", help="continue from <out-dir>/last.pt up to --max-steps")
+    p.add_argument(
+        "--overwrite", action="store_true", help="train from scratch into an --out-dir that holds a trained model"
+    )
     p.add_argument("--sample-only", action="store_true", help="load <out-dir>/best.pt, print --num-samples words, exit")
     args = p.parse_args(argv)
-    if args.learning_rate <= 0 or args.weight_decay < 0 or not 0 <= args.dropout < 1:
-        p.error("--learning-rate must be > 0, --weight-decay >= 0 and --dropout in [0, 1)")
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        p.error(f"--learning-rate must be a number > 0, got {args.learning_rate}")
+    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
+        p.error(f"--weight-decay must be a number >= 0, got {args.weight_decay}")
+    if not 0 <= args.dropout < 1:  # also false for nan
+        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.resume and args.sample_only:
         p.error("--resume and --sample-only exclude each other")
+    if args.overwrite and (args.resume or args.sample_only):
+        p.error("--overwrite starts afresh: it excludes --resume and --sample-only")
     if args.top_k == 0 or args.top_k < -1:
         p.error(f"--top-k must be >= 1, or -1 for no limit; got {args.top_k}")
     return args
@@ -184,6 +195,13 @@ def main(argv=None) -> dict | None:
         torch.set_num_threads(args.threads)
     if args.sample_only:
         return sample_only(args, device)
+    out_dir = prepare_out_dir(args.out_dir)  # before any work: a bad folder must not cost a training run
+    trained = [name for name in (BEST, LAST) if (out_dir / name).exists()]
+    if trained and not (args.resume or args.overwrite):
+        raise UserError(
+            f"{out_dir} already holds a trained model ({', '.join(trained)}); continue it with --resume, sample "
+            "it with --sample-only, replace it with --overwrite, or choose another --out-dir"
+        )
     data = SequenceData.from_words(load_words(args.input), seed=args.seed)
     config = model_config(args, data)
     cfg = TrainConfig(**{name: getattr(args, name) for name in TrainConfig.__dataclass_fields__})

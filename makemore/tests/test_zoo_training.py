@@ -164,7 +164,7 @@ def test_cli_trains_then_samples_from_the_best_checkpoint(words_file, tmp_path, 
     main(["-i", str(words_file), "-o", str(out), "--sample-only", "--num-samples", "25"])
     printed = capsys.readouterr().out
     assert printed.startswith(f"bow from {out / BEST}") and "25 samples:" in printed
-    again = main(args + SMALL)  # seeded: the same run gives the same numbers
+    again = main(args + SMALL + ["--overwrite"])  # seeded: the same run gives the same numbers
     assert (again["train_loss"], again["test_loss"]) == (metrics["train_loss"], metrics["test_loss"])
 
 
@@ -236,3 +236,47 @@ def test_weight_decay_shrinks_matrices_only():
         expected = before[name] * (1 - 0.1 * 0.5) if p.dim() >= 2 else before[name]
         torch.testing.assert_close(p.detach(), expected, msg=name)
     assert {n for n, p in model.named_parameters() if p.dim() < 2} >= {"ln_f.weight", "ln_f.bias", "lm_head.bias"}
+
+
+def test_a_trained_out_dir_is_not_overwritten_without_asking(words_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["-i", str(words_file), "-o", str(out), "--type", "bigram", "--max-steps", "4", "--eval-interval", "2"]
+    main(args)
+    best = (out / BEST).read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(main, args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "already holds a trained model" in err and "--overwrite" in err
+    assert (out / BEST).read_bytes() == best
+    main(args + ["--overwrite"])
+    assert (out / LAST).is_file()
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--learning-rate", "nan"], "--learning-rate must be a number > 0"),
+        (["-l", "inf"], "--learning-rate must be a number > 0"),
+        (["--weight-decay", "nan"], "--weight-decay must be a number >= 0"),
+        (["--dropout", "nan"], "--dropout must be in [0, 1)"),
+        (["--overwrite", "--resume"], "--overwrite starts afresh"),
+    ],
+)
+def test_non_finite_values_are_refused_up_front(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--max-steps", "2", *flags])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_an_unusable_out_dir_is_found_before_training(words_file, tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(main, ["-i", str(words_file), "-o", str(tmp_path / "taken"), "--max-steps", "2"])
+    err = capsys.readouterr()
+    assert exit_info.value.code == 2 and "is a file, not a folder" in err.err and "step" not in err.out
+
+
+def test_a_very_long_line_is_a_clear_error_not_a_huge_allocation():
+    words = ["anna", "bob", "x" * 20_000] + [f"name{i}" for i in range(20_000)]
+    with pytest.raises(UserError, match=r"is 20,000 characters.*GiB.*split or drop the long lines"):
+        SequenceData.from_words(words, seed=0)

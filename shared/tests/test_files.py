@@ -77,3 +77,22 @@ def test_sigterm_mid_write_removes_the_temporary_file_and_keeps_the_old_one(tmp_
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 143
     assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_prepare_out_dir_creates_the_folder_and_refuses_a_file_or_an_unwritable_one(tmp_path, monkeypatch):
+    from zero_to_hero import UserError
+    from zero_to_hero.files import prepare_out_dir
+
+    assert prepare_out_dir(tmp_path / "a" / "b").is_dir() and list((tmp_path / "a" / "b").iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="--out_dir .*file is a file, not a folder"):
+        prepare_out_dir(tmp_path / "file", flag="--out_dir")
+    with pytest.raises(UserError, match="cannot write into --out-dir"):
+        prepare_out_dir(tmp_path / "file" / "sub")  # a folder below a file cannot be made
+
+    def read_only(self, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(tmp_path), "write_bytes", read_only)  # (tests run as root: chmod would not stop us)
+    with pytest.raises(UserError, match=r"cannot write into --out-dir .*\(Permission denied\)"):
+        prepare_out_dir(tmp_path / "ro")

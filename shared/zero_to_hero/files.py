@@ -19,6 +19,8 @@ import socket
 import uuid
 from pathlib import Path
 
+from zero_to_hero.errors import UserError
+
 HOST = socket.gethostname().replace(".", "-")
 
 
@@ -62,3 +64,19 @@ def write_json(path, data, indent: int = 2) -> None:
     """`data` as JSON in `path`, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+
+
+def prepare_out_dir(path, flag: str = "--out-dir") -> Path:
+    """Create the output folder and check that it takes files, before any work: a bad folder found after
+    training would cost the user the run. A UserError names `flag` and the reason."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{flag} {path} is a file, not a folder; choose another {flag}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe.{HOST}.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write into {flag} {path} ({e.strerror}); choose another {flag}") from None
+    return path

@@ -16,6 +16,7 @@ from makemore.data import Vocab
 from zero_to_hero import UserError
 
 IGNORE = -1  # target id for padding: F.cross_entropy(..., ignore_index=IGNORE) skips it
+MAX_TENSOR_BYTES = 2**31  # X and Y of every word, padded to the longest: refuse beyond 2 GiB
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,21 @@ class SequenceData:
     def from_words(cls, words: list[str], seed: int) -> "SequenceData":
         if len(words) < 2:
             raise UserError(f"need at least 2 items (one to train on, one to test on), got {len(words)}")
+        longest = max(range(len(words)), key=lambda i: len(words[i]))
+        block_size = len(words[longest]) + 1
+        size = 2 * len(words) * block_size * 8  # X and Y, int64
+        if size > MAX_TENSOR_BYTES:
+            raise UserError(
+                f"the longest item ({words[longest][:20]!r}...) is {len(words[longest]):,} characters: every "
+                f"sequence is padded to it, and "
+                f"the {len(words):,} items would take {size / 2**30:.1f} GiB. The zoo models short items (names, "
+                "words): split or drop the long lines"
+            )
         vocab = Vocab.from_words(words)
         shuffled = list(words)
         random.Random(seed).shuffle(shuffled)
         n_test = max(1, min(1000, len(words) // 10))
-        return cls(vocab, max(map(len, words)) + 1, shuffled[n_test:], shuffled[:n_test])
+        return cls(vocab, block_size, shuffled[n_test:], shuffled[:n_test])
 
     def encode(self, words: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """X, Y of shape (len(words), block_size), int64."""
