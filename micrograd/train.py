@@ -16,7 +16,7 @@ from micrograd.moons import make_moons, neuron_graph, plot_decision_boundary, sg
 from micrograd.nn import MLP
 from micrograd.viz import draw_dot
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import write_json
+from zero_to_hero.files import prepare_out_dir, write_json
 
 
 def parse_args(argv=None):
@@ -33,15 +33,14 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
+    if not 0 <= args.seed < 2**32:  # numpy's seeds
+        raise UserError(f"--seed must be in [0, 2**32), got {args.seed}")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        os.makedirs(args.out_dir, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create --out-dir {args.out_dir!r}: {e.strerror}") from None
+    prepare_out_dir(args.out_dir)  # before training: a bad folder must not cost the run
 
     X, y = make_moons(100, noise=0.1, seed=args.seed)
     random.seed(args.seed)  # micrograd's Neuron draws its weights from Python's random, like the original

@@ -8,13 +8,12 @@ Writes <out-dir>/{basic,regex}.model (load with BasicTokenizer().load / RegexTok
 """
 
 import argparse
-from pathlib import Path
 
 from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer
 from minbpe.compression import held_out_split, train_and_measure
 from zero_to_hero import UserError, run_main
 from zero_to_hero.datasets import read_text
-from zero_to_hero.files import write_json
+from zero_to_hero.files import prepare_out_dir, write_json
 
 PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN, "gpt4o": GPT4O_SPLIT_PATTERN}
 
@@ -53,8 +52,7 @@ def main(argv=None) -> None:
     train, held_out = held_out_split(text, args.held_out_fraction)
     if not train.strip() or not held_out.strip():
         raise UserError(f"{args.input} is too short to split into training and held-out text; use a longer file")
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_out_dir(args.out_dir)  # before training: a bad folder must not cost the run
     print(f"{args.input}: {len(train.encode()):,} bytes to train on, {len(held_out.encode()):,} held out")
 
     metrics = {

@@ -46,7 +46,9 @@ def test_without_dot_it_still_writes_the_dot_source(tmp_path):
     "args, message",
     [
         (["--steps", "0"], "error: --steps must be at least 1, got 0"),
-        (["--out-dir", "FILE/sub"], "error: cannot create --out-dir"),
+        (["--out-dir", "FILE/sub"], "error: cannot write into --out-dir"),
+        (["--out-dir", "FILE"], "is a file, not a folder"),
+        (["--seed", "-1"], "error: --seed must be in [0, 2**32), got -1"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(tmp_path, args, message):
@@ -54,4 +56,5 @@ def test_bad_flags_exit_2_with_one_line(tmp_path, args, message):
     args = [a.replace("FILE", str(tmp_path / "FILE")) for a in args]
     result = run(*args)
     assert result.returncode == 2
-    assert result.stderr.strip().startswith(message) and "Traceback" not in result.stderr
+    assert message in result.stderr and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1

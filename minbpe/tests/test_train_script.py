@@ -47,11 +47,12 @@ def test_trains_saves_and_reports(tmp_path):
         (["--held-out-fraction", "1"], "--held-out-fraction must be between 0 and 1"),
         (["--input", "missing.txt"], "missing.txt"),
         (["--input", "tiny.txt"], "too short to split"),
+        (["--out-dir", "tiny.txt/o"], "cannot write into --out-dir"),
     ],
 )
 def test_user_errors(tmp_path, args, message):
     (tmp_path / "tiny.txt").write_text("  \n\n ")
-    result = run(*args, "--out-dir", "o", cwd=tmp_path)
+    result = run("--out-dir", "o", *args, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert result.stderr.count("\n") == 1 and not (tmp_path / "o").exists()
