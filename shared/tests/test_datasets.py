@@ -279,7 +279,7 @@ def test_cli_subprocess_real_registry(tmp_path):
     assert run.stderr.strip() == expected
     run = subprocess.run([sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True)
     assert run.returncode == 0
-    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["names", "tinyshakespeare", "taylorswift"]
+    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["names", "tinyshakespeare", "taylorswift", "hellaswag"]
 
 
 def test_registry_matches_the_course_files():
@@ -287,6 +287,7 @@ def test_registry_matches_the_course_files():
         "names": "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
         "tinyshakespeare": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
         "taylorswift": "c2e39cb822d4ae0caac22152cefc306d466e31217a9c5524e493ad2b76792f57",
+        "hellaswag": "d572539320eb2050e858ca34b495bbe2103e3b3f1391a9c3bcdf215b0bb93bd1",
     }
 
 
@@ -298,6 +299,10 @@ def test_mirror_of_the_real_data_when_present(tmp_path, monkeypatch):
     monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(tmp_path))
     path = fetch("names")
     assert path.stat().st_size == 228145 and len(read_text("names").splitlines()) == 32033
+    if (Path(mirror) / "hellaswag_val_full.txt").is_file():  # 6 lines per example, 10,042 examples
+        path = fetch("hellaswag")
+        assert path.stat().st_size == datasets.REGISTRY["hellaswag"].size
+        assert len(read_text("hellaswag").splitlines()) == 6 * 10042
 
 
 def test_socket_helper_sanity():
