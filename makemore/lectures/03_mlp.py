@@ -397,8 +397,9 @@ print("the package's full run (val 2.10 in the README): cd makemore && python tr
 # %% [markdown]
 # ## Experiment: a larger hidden layer
 #
-# Back to 2-dimensional embeddings, as the lecture's first experiments. 100 hidden units, then 300: the bigger layer
-# helps little. The suspicion: squeezing each character into just 2 numbers is the bottleneck.
+# Back to 2-dimensional embeddings, as in the lecture's first experiments: 100 hidden units, then 300, each trained
+# for the same number of steps (30,000 in full mode). Three times the hidden units buy only a little (full mode: dev
+# 2.366 → 2.337). The suspicion: squeezing each character into just 2 numbers is the bottleneck.
 
 
 # %%
@@ -423,8 +424,10 @@ lecture.result("dev_e2_h300", results[(2, 300)][2], lecture="-")
 # %% [markdown]
 # ## Visualizing the character embeddings
 #
-# With 2 dimensions we can look at what the network learned. The vowels a, e, i, o, u cluster together: the network
-# found that they behave alike. '.', 'q' and a few rare letters sit apart.
+# With 2 dimensions we can look at what the network learned. In the full run (the figure in the README) a, e, i, o
+# and y sit together at the bottom, apart from the crowd of consonants in the middle, while q, u, g and '.' are
+# loners: nobody told the network what a vowel is, but vowels can replace each other in many contexts, so their
+# vectors ended up close. (The fast mode's short training gives a rougher picture.)
 
 # %%
 C2 = results[(2, 300)][0][0].detach()
@@ -436,21 +439,17 @@ ax.grid(True)
 ax.set_title("2-D character embeddings (hidden 300)")
 lecture.savefig(fig, "embedding.png", docs=True, dpi=80)
 plt.close(fig)
-vowels = torch.tensor([stoi[c] for c in "aeiou"])
-others = torch.tensor([i for i in range(1, 27) if i not in vowels.tolist()])
-spread_vowels = torch.cdist(C2[vowels], C2[vowels]).mean().item()
-spread_all = torch.cdist(C2[others], C2[others]).mean().item()
-print(f"mean distance between vowels {spread_vowels:.2f}, between consonants {spread_all:.2f}")
 
 # %% [markdown]
 # ## Experiment: a larger embedding
 #
-# 10 dimensions per character (and 200 hidden units) is the lecture's model trained above. Compared at the same
-# number of steps:
+# 10 dimensions per character (and 200 hidden units) is the lecture's model trained above. At the same 30,000
+# steps it beats both 2-dimensional models clearly (full mode: dev 2.281), with about as many parameters as the
+# 300-unit one: the embedding was the bottleneck.
 
 # %%
 _, tr10, dv10 = experiment(10, 200)
-print(f"embedding 10, hidden 200: 11897 parameters, {side_steps} steps: train {tr10:.4f}  dev {dv10:.4f}")
+print(f"embedding 10, hidden 200: 11897 parameters, {side_steps} steps: train {tr10:.4f} dev {dv10:.4f}")
 lecture.result("dev_e10_h200_short", dv10, lecture="-")
 
 # %% [markdown]
