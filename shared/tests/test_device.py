@@ -1,5 +1,6 @@
 """zero_to_hero.device on a CPU machine (CUDA paths are exercised by the packages' GPU tests)."""
 
+import os
 import random
 
 import numpy as np
@@ -53,3 +54,37 @@ def test_seeding_is_reproducible():
     first = draw()
     seed_everything(124)
     assert torch.rand(3).tolist() != first[2]
+
+
+def test_auto_threads_leave_the_busy_cores_alone(monkeypatch):
+    from zero_to_hero import device
+
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 8)
+    for load, expected in [(0.0, 8), (0.6, 7), (2.4, 6), (7.9, 1), (30.0, 1)]:
+        monkeypatch.setattr(device.os, "getloadavg", lambda load=load: (load, load, load))
+        assert device.idle_cores() == expected
+
+    def no_loadavg():
+        raise OSError("no load average here")
+
+    monkeypatch.setattr(device.os, "getloadavg", no_loadavg)
+    assert device.idle_cores() == 8
+
+
+def test_set_threads_takes_auto_or_a_positive_number():
+    import torch
+
+    from zero_to_hero import UserError
+    from zero_to_hero.device import parse_threads, set_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(1) == 1 and torch.get_num_threads() == 1
+        assert set_threads("2") == 2 and torch.get_num_threads() == 2
+        assert 1 <= set_threads("auto") <= (os.cpu_count() or 1)
+        assert parse_threads(None) is None and parse_threads(" AUTO ") >= 1
+        for bad in (0, -1, "two", "1.5", ""):
+            with pytest.raises(UserError, match="threads must be 'auto' or a whole number >= 1"):
+                parse_threads(bad)
+    finally:
+        torch.set_num_threads(before)

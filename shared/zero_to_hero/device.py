@@ -6,9 +6,11 @@ Usage:
     with autocast(device, dtype): loss = model(x) # a no-op context for fp32
     scaler = grad_scaler(device, dtype)           # enabled only for fp16
     seed_everything(1337)
+    set_threads("auto")                           # torch's CPU threads: the cores no other process keeps busy
 """
 
 import contextlib
+import os
 import random
 
 import torch
@@ -88,3 +90,40 @@ def seed_everything(seed: int) -> torch.Generator:
         pass
     torch.manual_seed(seed)  # also seeds every CUDA device
     return torch.Generator().manual_seed(seed)
+
+
+def idle_cores() -> int:
+    """Cores that no other process keeps busy, judged by the 1-minute load average (all cores where the system
+    has none to report)."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows
+        return cores
+    return max(1, min(cores, cores - round(busy)))
+
+
+def parse_threads(value) -> int | None:
+    """'auto' -> idle_cores(), a number >= 1 -> itself; anything else is a UserError. None stays None."""
+    if value is None:
+        return None
+    if str(value).strip().lower() == "auto":
+        return idle_cores()
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise UserError(f"threads must be 'auto' or a whole number >= 1, got {value!r}")
+    return threads
+
+
+def set_threads(value="auto") -> int:
+    """Set torch's CPU threads ('auto' or a number, see parse_threads); returns the number set.
+
+    Why 'auto' and not all cores: torch's threads wait for each other at the end of every operation, so one
+    thread that loses its core to another process stalls all of them. On a 2-core machine with one other busy
+    process, training with 2 threads can run many times slower than with 1 (nanogpt's README has the table)."""
+    threads = parse_threads(value)
+    torch.set_num_threads(threads)
+    return threads
