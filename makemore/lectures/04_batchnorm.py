@@ -12,6 +12,7 @@
 
 # %%
 import math
+import os
 import time
 
 import matplotlib
@@ -161,15 +162,15 @@ print(f"makemore.layers.Linear(30, 200, gain=5/3).weight std {package_w1.std():.
 # 5. *add a batch norm layer* — see the next section.
 #
 # The lecture runs each for 200,000 steps; to keep this walkthrough within minutes we run 50,000 (lr drops at
-# 25,000), so our losses are higher, by 0.03–0.1. Set `LOG_STEPS = 200_000` below for the lecture's budget
-# (5–6 minutes more on a quiet 2-core CPU). The deep version of the last row is `python train.py --model bn-mlp`
-# (200,000 steps; its figures are in the README). Each fix helps less after training than at step 0 — the
-# optimiser recovers from a bad start, given time; the shorter the run, the more a bad start costs. BatchNorm
-# does not beat a well-initialised net this shallow (the lecture did not expect it to): its value shows in
-# deep networks, below.
+# 25,000), so our losses are higher, by 0.03–0.1. For the lecture's budget, run with `LECTURE04_LOG_STEPS=200000`
+# in the environment (5–6 minutes more on a quiet 2-core CPU; the README has its table). The deep version of
+# the last row is `python train.py --model bn-mlp` (200,000 steps; its figures are in the README too). Each
+# fix helps less after training than at step 0 — the optimiser recovers from a bad start, given time; the
+# shorter the run, the more a bad start costs. BatchNorm does not beat a well-initialised net this shallow
+# (the lecture did not expect it to): its value shows in deep networks, below.
 
 # %%
-LOG_STEPS = lecture.steps(full=50_000, fast=200)
+LOG_STEPS = int(os.environ.get("LECTURE04_LOG_STEPS", lecture.steps(full=50_000, fast=200)))
 
 
 def train_loss_log_run(params, g, steps, batchnorm=False):
