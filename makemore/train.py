@@ -11,10 +11,9 @@ Writes <out-dir>/metrics.json and the stage's PNG plots, and prints 20 samples.
 
 import argparse
 
-import torch
-
 from makemore.stages import DEFAULTS, MODELS, Config, run_stage
-from zero_to_hero import run_main
+from zero_to_hero import UserError, run_main
+from zero_to_hero.device import set_threads
 
 
 def defaults_table(key: str) -> str:
@@ -45,8 +44,8 @@ def main(argv=None) -> None:
         "--seed", type=int, default=42, help="seeds the split, init, minibatches and samples (default 42)"
     )
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps (default auto: the best available)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1: these models are "
-                        "too small to gain from more, and lose a lot when the cores are busy)")  # fmt: skip
+    parser.add_argument("--threads", default="1", help="CPU threads for torch, a number or auto (default 1: these "
+                        "models are too small to gain from more, and lose a lot when the cores are busy)")  # fmt: skip
     parser.add_argument(
         "--input", default="names", help="data set name or a UTF-8 file, one item per line (default names)"
     )
@@ -55,9 +54,10 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--samples", type=int, default=20, help="words to sample after training (default 20)")
     args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
+    try:
+        set_threads(args.threads)
+    except UserError as e:
+        parser.error(f"--{e}")
     fields = {k: v for k, v in vars(args).items() if k != "threads"}
     run_stage(Config(**fields))
 

@@ -23,7 +23,7 @@ from makemore.zoo.dataset import SequenceData
 from makemore.zoo.sampling import format_samples, sample_words
 from makemore.zoo.trainer import BEST, LAST, TrainConfig, check_header, train
 from zero_to_hero import UserError, run_main
-from zero_to_hero.device import pick_device
+from zero_to_hero.device import parse_threads, pick_device, set_threads
 from zero_to_hero.files import prepare_out_dir
 
 DEFAULTS = TrainConfig()
@@ -124,9 +124,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     p.add_argument(
         "--threads",
-        type=positive,
-        default=None,
-        help="CPU threads for torch (default: torch's choice, all cores); 1 when other jobs share the cores (README)",
+        default="auto",
+        help="CPU threads for torch: a number, or auto = the cores no other process keeps busy (all when the "
+        "machine is idle; threads that share a busy core wait on each other, see README)",
     )
     p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds the weights, the test split and the batches")
     p.add_argument("--resume", action="store_true", help="continue from <out-dir>/last.pt up to --max-steps")
@@ -145,6 +145,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--resume and --sample-only exclude each other")
     if args.overwrite and (args.resume or args.sample_only):
         p.error("--overwrite starts afresh: it excludes --resume and --sample-only")
+    try:
+        parse_threads(args.threads)
+    except UserError as e:
+        p.error(f"--{e}")
     if args.top_k == 0 or args.top_k < -1:
         p.error(f"--top-k must be >= 1, or -1 for no limit; got {args.top_k}")
     return args
@@ -191,8 +195,7 @@ def model_config(args: argparse.Namespace, data: SequenceData) -> ModelConfig:
 def main(argv=None) -> dict | None:
     args = parse_args(argv)
     device = pick_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     if args.sample_only:
         return sample_only(args, device)
     out_dir = prepare_out_dir(args.out_dir)  # before any work: a bad folder must not cost a training run

@@ -1,6 +1,7 @@
 """The zoo's data, training loop, checkpoints and CLI, on tiny synthetic word lists."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -280,3 +281,23 @@ def test_a_very_long_line_is_a_clear_error_not_a_huge_allocation():
     words = ["anna", "bob", "x" * 20_000] + [f"name{i}" for i in range(20_000)]
     with pytest.raises(UserError, match=r"is 20,000 characters.*GiB.*split or drop the long lines"):
         SequenceData.from_words(words, seed=0)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_threads_must_be_auto_or_a_positive_number(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--threads", value, "--max-steps", "2"])
+    assert exit_info.value.code == 2 and "--threads must be 'auto' or a whole number >= 1" in capsys.readouterr().err
+
+
+def test_threads_auto_and_a_number_set_torchs_threads(words_file, tmp_path):
+    before = torch.get_num_threads()
+    try:
+        main(
+            ["-i", str(words_file), "-o", str(tmp_path / "a"), "--type", "bigram", "--max-steps", "2", "--threads", "1"]
+        )
+        assert torch.get_num_threads() == 1
+        main(["-i", str(words_file), "-o", str(tmp_path / "b"), "--type", "bigram", "--max-steps", "2"])  # auto
+        assert 1 <= torch.get_num_threads() <= (os.cpu_count() or 1)
+    finally:
+        torch.set_num_threads(before)
