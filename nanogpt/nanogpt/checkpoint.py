@@ -20,19 +20,22 @@ from zero_to_hero.files import atomic_path
 FILENAME = "ckpt.pt"
 
 
-def save_checkpoint(checkpoint: dict, out_dir) -> Path:
-    path = Path(out_dir) / FILENAME
+def save_checkpoint(checkpoint: dict, out_dir, filename: str = FILENAME) -> Path:
+    path = Path(out_dir) / filename
     with atomic_path(path) as tmp:  # a crash mid-save leaves the previous checkpoint intact
         torch.save(checkpoint, tmp)
     return path
 
 
-def load_checkpoint(out_dir, device="cpu") -> dict:
-    path = Path(out_dir) / FILENAME
+def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME) -> dict:
+    """The checkpoint in out_dir, every tensor on the CPU whatever `device` (kept for callers; ignored):
+    the random-number generators' states must be CPU byte tensors (set_rng_state rejects GPU ones), and
+    load_state_dict / .to(device) move weights and optimizer state to where the model is."""
+    path = Path(out_dir) / filename
     if not path.is_file():
         raise UserError(f"no checkpoint at {path}; train one first (python train.py --out_dir={out_dir})")
     try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()

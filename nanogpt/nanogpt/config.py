@@ -23,12 +23,25 @@ def _key(default, help: str):
 class TrainConfig:
     # I/O
     out_dir: str = _key("out/shakespeare-char", "folder for ckpt.pt and metrics.json")
-    init_from: str = _key("scratch", "'scratch' (a new model) or 'resume' (from out_dir/ckpt.pt)")
+    init_from: str = _key("scratch", "scratch, resume (out_dir/ckpt.pt), or OpenAI's gpt2, gpt2-medium, -large, -xl")
     eval_interval: int = _key(250, "evaluate train/val loss (and maybe checkpoint) every this many iterations")
     eval_iters: int = _key(50, "batches per split in each evaluation")
     log_interval: int = _key(50, "print a progress line every this many iterations")
     always_save_checkpoint: bool = _key(False, "checkpoint at every evaluation, not only when val loss improves")
     seed: int = _key(1337, "seed for the model init, the batch sampler and dropout")
+    pretrained_dir: str = _key("", "init_from=gpt2*: a Hugging Face GPT-2 folder (default: the Hugging Face cache)")
+    checkpoint_interval: int = _key(0, "also write ckpt.pt (the last) every this many iterations and best.pt (0 = off)")
+    eval_only: bool = _key(False, "evaluate once and exit (nanoGPT's eval_gpt2 configs)")
+    hellaswag_interval: int = _key(0, "HellaSwag accuracy every this many iterations (0 = off; GPT-2 BPE models)")
+    hellaswag_limit: int = _key(0, "HellaSwag examples per evaluation (0 = all 10,042)")
+    hellaswag_file: str = _key("hellaswag", "the 'hellaswag' data set, or a hellaswag_val.jsonl / text file")
+    sample_interval: int = _key(0, "print (and log) samples every this many iterations, rank 0 (0 = off)")
+    sample_prompt: str = _key("\n", "the fixed prompt of the periodic samples")
+    sample_count: int = _key(4, "samples per sample_interval")
+    sample_tokens: int = _key(32, "new tokens per periodic sample")
+    wandb_log: bool = _key(False, "log to Weights & Biases (needs `pip install wandb`)")
+    wandb_project: str = _key("nanogpt", "Weights & Biases project")
+    wandb_run_name: str = _key("run", "Weights & Biases run name")
     # data
     dataset: str = _key("tinyshakespeare", "a zero_to_hero data set name or a path to a UTF-8 text file")
     encoding: str = _key("char", "'char' (vocabulary from the text) or 'gpt2' (tiktoken BPE)")
@@ -36,6 +49,7 @@ class TrainConfig:
     batch_size: int = _key(12, "sequences per micro-batch")
     block_size: int = _key(64, "context length in tokens")
     gradient_accumulation_steps: int = _key(1, "micro-batches summed into one optimizer step")
+    total_batch_size: int = _key(0, "tokens per optimizer step, all ranks (0 = batch_size*block_size*grad. acc.)")
     # model
     model: str = _key("gpt", "'gpt' or 'bigram' (the lecture's baseline)")
     n_layer: int = _key(4, "transformer blocks")
@@ -59,9 +73,11 @@ class TrainConfig:
     device: str = _key("auto", "auto, cpu, cuda, cuda:N or mps")
     dtype: str = _key("auto", "auto, float32, bfloat16 or float16 (auto: bf16 on CUDA that has it, else fp32)")
     compile: bool = _key(False, "torch.compile the model (pays on GPUs; on a CPU ~3.5% after ~30 s of compiling)")
+    backend: str = _key("auto", "torch.distributed backend under torchrun: auto (nccl on CUDA, else gloo), nccl, gloo")
     peak_flops: float = _key(0.0, "the GPU's peak FLOP/s for the MFU figure (0 = look its name up in nanogpt/mfu.py)")
 
 
+INIT_FROM = ("scratch", "resume", "gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")
 _TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 KEYS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
@@ -130,15 +146,18 @@ def load_config(config_file=None, overrides: list[str] | dict = ()) -> TrainConf
 
 def validate(cfg: TrainConfig) -> None:
     """Values that have the right type but make no sense."""
-    positive = ["eval_interval", "eval_iters", "log_interval", "batch_size", "block_size"]
+    positive = ["eval_interval", "eval_iters", "log_interval", "batch_size", "block_size", "sample_count"]
     positive += ["gradient_accumulation_steps", "n_layer", "n_head", "n_embd"]
     for key in positive:
         if getattr(cfg, key) <= 0:
             raise UserError(f"config key {key!r} must be positive, got {getattr(cfg, key)}")
-    for key in ["max_iters", "warmup_iters", "lr_decay_iters", "vocab_size", "peak_flops"]:
+    non_negative = ["max_iters", "warmup_iters", "lr_decay_iters", "vocab_size", "peak_flops", "total_batch_size"]
+    non_negative += ["checkpoint_interval", "hellaswag_interval", "hellaswag_limit", "sample_interval", "sample_tokens"]
+    for key in non_negative:
         if getattr(cfg, key) < 0:
             raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
-    choices = {"init_from": ("scratch", "resume"), "model": ("gpt", "bigram"), "encoding": ("char", "gpt2")}
+    choices = {"init_from": INIT_FROM, "model": ("gpt", "bigram"), "encoding": ("char", "gpt2")}
+    choices["backend"] = ("auto", "nccl", "gloo")
     for key, allowed in choices.items():
         if getattr(cfg, key) not in allowed:
             raise UserError(f"config key {key!r} must be one of {', '.join(allowed)}, got {getattr(cfg, key)!r}")
@@ -148,6 +167,28 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError(f"n_embd ({cfg.n_embd}) must be a multiple of n_head ({cfg.n_head})")
     if cfg.learning_rate <= 0 or cfg.min_lr < 0:
         raise UserError("learning_rate must be > 0 and min_lr >= 0")
+    if cfg.total_batch_size:
+        micro = cfg.batch_size * cfg.block_size
+        if cfg.total_batch_size % micro:
+            raise UserError(
+                f"total_batch_size ({cfg.total_batch_size:,}) must be a multiple of batch_size * block_size "
+                f"({cfg.batch_size} * {cfg.block_size} = {micro:,}) times the number of processes"
+            )
+
+
+def accumulation_steps(cfg: TrainConfig, world_size: int = 1) -> int:
+    """Micro-steps per optimizer step of the whole world: total_batch_size / (batch_size * block_size) when
+    total_batch_size is set (build-nanogpt's way), else gradient_accumulation_steps."""
+    if not cfg.total_batch_size:
+        return cfg.gradient_accumulation_steps
+    micro = cfg.batch_size * cfg.block_size
+    steps = cfg.total_batch_size // micro
+    if cfg.total_batch_size % micro or steps % world_size:
+        raise UserError(
+            f"total_batch_size ({cfg.total_batch_size:,}) must be a multiple of batch_size * block_size * processes "
+            f"({cfg.batch_size} * {cfg.block_size} * {world_size} = {micro * world_size:,})"
+        )
+    return steps
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:

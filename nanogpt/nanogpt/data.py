@@ -9,8 +9,11 @@ Token files are flat uint16 arrays (every vocabulary here has < 65,536 tokens), 
 so a corpus larger than RAM trains as easily as tiny shakespeare.
 """
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,29 @@ import torch
 
 from zero_to_hero import UserError
 from zero_to_hero.datasets import read_text
-from zero_to_hero.files import atomic_path, write_json
+
+
+@contextlib.contextmanager
+def unique_atomic_path(path):
+    """Like zero_to_hero.files.atomic_path, with a temporary name unique to this writer: the local rank 0 of
+    every node may prepare the same files into one shared folder at once, and a fixed `<name>.tmp` of one node
+    would be overwritten, renamed or removed under the other's feet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json_unique(path, data) -> None:
+    with unique_atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
 
 ENCODINGS = ("char", "gpt2")
 TRAIN_FRACTION = 0.9
@@ -90,10 +115,10 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
         raise UserError(f"data set {dataset!r} has only {len(ids)} tokens; it needs at least 20 for a 90/10 split")
     folder.mkdir(parents=True, exist_ok=True)
     for name, part in [("train.bin", ids[:n_train]), ("val.bin", ids[n_train:])]:
-        with atomic_path(folder / name) as tmp:
+        with unique_atomic_path(folder / name) as tmp:
             tmp.write_bytes(part.tobytes())
     meta = {**tokenizer.meta(), "sha256": digest, "train_tokens": n_train, "val_tokens": len(ids) - n_train}
-    write_json(meta_path, meta)  # written last: its presence means the folder is complete
+    write_json_unique(meta_path, meta)  # written last: its presence means the folder is complete
     return meta
 
 
@@ -133,6 +158,10 @@ class Batches:
         starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share
         chunk = torch.from_numpy(self.data[starts.numpy()[:, None] + self._window].astype(np.int64))  # (B, T+1)
         return to_device(chunk, self.device)
+
+    def skip(self) -> None:
+        """Advance the stream past one batch without reading it (a rank that evaluates another's batch)."""
+        torch.randint(len(self.data) - self.block_size, (self.world_size * self.batch_size,), generator=self.generator)
 
     def state(self) -> torch.Tensor:
         return self.generator.get_state()

@@ -28,7 +28,18 @@ class World:
         return self.rank == 0
 
 
-def setup(device: torch.device) -> tuple[World, torch.device]:
+def process_group_options(device: torch.device, backend: str = "auto") -> dict:
+    """init_process_group's arguments: NCCL on CUDA (bound to this rank's GPU: `device_id` makes the
+    communicator eager and lets barrier() know the device), gloo elsewhere; `backend` overrides."""
+    if backend == "auto":
+        backend = "nccl" if device.type == "cuda" else "gloo"
+    options = {"backend": backend}
+    if backend == "nccl":
+        options["device_id"] = device
+    return options
+
+
+def setup(device: torch.device, backend: str = "auto") -> tuple[World, torch.device]:
     """(World, this rank's device): joins torchrun's process group (NCCL on CUDA, gloo on CPU) if launched by it."""
     if "RANK" not in os.environ:
         return World(), device
@@ -37,7 +48,7 @@ def setup(device: torch.device) -> tuple[World, torch.device]:
         device = torch.device("cuda", world.local_rank)  # one GPU per process
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(**process_group_options(device, backend))
     return world, device
 
 
@@ -53,6 +64,24 @@ def mean_over_ranks(value: torch.Tensor, world: World) -> torch.Tensor:
     total = value.detach().clone()
     dist.all_reduce(total)  # SUM: gloo has no AVG
     return total / world.size
+
+
+def sum_over_ranks(values: torch.Tensor, world: World) -> torch.Tensor:
+    """The element-wise sum of a tensor over all ranks (a collective, like mean_over_ranks)."""
+    if world.size == 1:
+        return values
+    total = values.detach().clone()
+    dist.all_reduce(total)
+    return total
+
+
+def gather_objects(value, world: World) -> list:
+    """[rank 0's value, rank 1's, ...] on every rank (picklable values; a collective)."""
+    if world.size == 1:
+        return [value]
+    values = [None] * world.size
+    dist.all_gather_object(values, value)
+    return values
 
 
 def close(world: World) -> None:

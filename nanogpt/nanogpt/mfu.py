@@ -19,9 +19,14 @@ import torch
 PEAK_FLOPS = [
     (r"H100.*PCIe", 756e12),
     (r"H100.*NVL", 835e12),
-    (r"H100|H200|GH200", 989e12),  # SXM; H200 has H100's compute with faster, larger memory
+    (r"H200.*NVL", 835e12),  # the PCIe card: H100 NVL's clocks
+    (r"H800.*PCIe", 756e12),
+    (r"H100|H200|H800|GH200", 989e12),  # SXM; H200 has H100's compute with faster, larger memory
+    (r"H20\b", 148e12),
     (r"B200", 2250e12),
-    (r"A100", 312e12),
+    (r"A100|A800", 312e12),  # SXM4 and PCIe, 40 and 80 GB: the same tensor cores and clocks' peak
+    (r"\bA10G\b", 70e12),
+    (r"\bA10\b", 125e12),
     (r"L40S", 362e12),
     (r"\bL4\b", 121e12),
     (r"V100", 125e12),  # fp16: V100 has no bf16

@@ -203,8 +203,12 @@ class GPT(nn.Module):
         top_k: int | None = None,
         generator=None,
         use_cache: bool = True,
+        vocab_limit: int | None = None,
     ):
         """Append max_new_tokens sampled tokens to idx (B, T); temperature 0 means greedy (argmax).
+
+        vocab_limit: the tokenizer's vocabulary size when the embedding is padded beyond it (GPT-2's 50257
+        in 50304 rows): ids from vocab_limit on are never sampled, as no tokenizer could decode them.
 
         The KV cache gives the same tokens as recomputing the context, faster, until the text outgrows
         block_size: from then on the window slides, every token's position changes, nothing cached is
@@ -223,6 +227,8 @@ class GPT(nn.Module):
                 context = idx[:, -self.config.block_size :]  # the model sees at most block_size tokens
                 logits, _ = self(context)
             logits = logits[:, -1, :]  # (B, vocab)
+            if vocab_limit is not None and vocab_limit < logits.size(-1):
+                logits[:, vocab_limit:] = float("-inf")  # padding rows: never targets, but not untrained to 0
             if temperature == 0:
                 next_id = logits.argmax(dim=-1, keepdim=True)
             else:

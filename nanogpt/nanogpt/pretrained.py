@@ -3,14 +3,17 @@
     model = GPT.from_pretrained("path/to/gpt2")   # a folder with config.json + model.safetensors
     logits, loss = model(idx, targets)            # (or pytorch_model.bin)
 
-Nothing is downloaded and no Hugging Face package is needed: get the folder once (e.g.
-`huggingface-cli download gpt2 --local-dir gpt2`, or `save_pretrained`) and point at it.
+No Hugging Face package is needed: get the folder once (e.g. `huggingface-cli download gpt2
+--local-dir gpt2`, or `save_pretrained`) and point at it. `load_openai_gpt2("gpt2")` (train.py's
+`init_from='gpt2'`, as in nanoGPT) finds OpenAI's weights in the local Hugging Face cache, or downloads
+them through huggingface_hub when it is installed and online.
 Our module names are GPT-2's, so the mapping is short:
 add the `transformer.` prefix old checkpoints lack, skip the causal-mask buffers they carry, and
 transpose the four matrices HF keeps in its `Conv1D` layout (in, out) instead of Linear's (out, in).
 """
 
 import json
+import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -132,3 +135,53 @@ def load_pretrained(path, dropout: float = 0.0) -> GPT:
             raise UserError(f"{folder}: {name} has shape {tuple(tensor.shape)}, expected {tuple(ours[name].shape)}")
     model.load_state_dict(state, strict=False)  # strict minus the tied lm_head, checked above
     return model
+
+
+OPENAI_MODELS = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")
+NEEDED = ["config.json", "model.safetensors"]
+
+
+def hub_cache() -> Path:
+    """Hugging Face's cache folder, as huggingface_hub resolves it (HF_HUB_CACHE, else HF_HOME/hub)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
+    return Path(home).expanduser() / "hub"
+
+
+def cached_snapshot(name: str) -> Path | None:
+    """A snapshot folder of `name` (or openai-community/`name`) in the cache that holds config + weights."""
+    for repo in (name, f"openai-community/{name}"):
+        snapshots = hub_cache() / f"models--{repo.replace('/', '--')}" / "snapshots"
+        for folder in sorted(snapshots.glob("*")) if snapshots.is_dir() else []:
+            if (folder / "config.json").is_file() and any((folder / w).is_file() for w in WEIGHT_FILES):
+                return folder
+    return None
+
+
+def load_openai_gpt2(name: str, dropout: float = 0.0, folder: str = "", log=print) -> GPT:
+    """OpenAI's GPT-2 `name` (gpt2, gpt2-medium, gpt2-large, gpt2-xl): from `folder` if given, else the local
+    Hugging Face cache, else downloaded with huggingface_hub (if installed and online); else a UserError."""
+    if name not in OPENAI_MODELS:
+        raise UserError(f"unknown pretrained model {name!r}; choose one of {', '.join(OPENAI_MODELS)}")
+    if folder:
+        return load_pretrained(folder, dropout)
+    snapshot = cached_snapshot(name)
+    if snapshot is None:
+        try:
+            from huggingface_hub import snapshot_download
+        except ImportError:
+            snapshot_download = None
+        how = (
+            f"on a machine with internet: `huggingface-cli download {name} {' '.join(NEEDED)}` (pip install "
+            f"huggingface_hub), then copy {hub_cache()} here, or give pretrained_dir=FOLDER"
+        )
+        if snapshot_download is None:
+            raise UserError(f"{name} is not in the Hugging Face cache {hub_cache()}; {how}")
+        try:
+            snapshot = Path(snapshot_download(repo_id=name, allow_patterns=NEEDED))
+        except Exception as e:  # offline, blocked, no such file: all end the same way
+            reason = type(e).__name__
+            raise UserError(f"{name} is not in {hub_cache()} and could not be downloaded ({reason}); {how}") from None
+    log(f"init_from={name}: {snapshot}")
+    return load_pretrained(snapshot, dropout)

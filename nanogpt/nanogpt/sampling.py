@@ -18,6 +18,14 @@ def read_prompt(start: str) -> str:
         raise UserError(f"cannot read prompt file {path} ({e})") from None
 
 
+def vocab_limit(model, tokenizer) -> dict:
+    """generate()'s vocab_limit when the model's vocabulary is padded beyond the tokenizer's (GPT models only)."""
+    config = getattr(model, "config", None)
+    if config is not None and config.vocab_size > tokenizer.vocab_size:
+        return {"vocab_limit": tokenizer.vocab_size}
+    return {}
+
+
 def sample_text(
     model,
     tokenizer,
@@ -42,5 +50,7 @@ def sample_text(
     generator = torch.Generator(device=device).manual_seed(seed)
     idx = torch.tensor([ids] * num_samples, dtype=torch.long, device=device)  # (num_samples, T)
     model.eval()
-    out = model.generate(idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator)
+    out = model.generate(
+        idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator, **vocab_limit(model, tokenizer)
+    )
     return [tokenizer.decode(row.tolist()) for row in out]

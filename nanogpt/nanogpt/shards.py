@@ -204,6 +204,10 @@ class ShardedBatches:
         chunk = np.stack([self.shards[s][o : o + self.block_size + 1] for s, o in zip(which, offsets, strict=True)])
         return to_device(torch.from_numpy(chunk.astype(np.int64)), self.device)  # (B, T+1) -> x, y
 
+    def skip(self) -> None:
+        """Advance the stream past one batch without reading it."""
+        torch.randint(int(self.ends[-1]), (self.world_size * self.batch_size,), generator=self.generator)
+
     def state(self) -> torch.Tensor:
         return self.generator.get_state()
 

@@ -44,3 +44,8 @@ def tiny_config(corpus, tmp_path):
 _TIKTOKEN_CACHE = Path(__file__).resolve().parents[2].parent / "shared" / "tiktoken_cache"
 if "TIKTOKEN_CACHE_DIR" not in os.environ and _TIKTOKEN_CACHE.is_dir():
     os.environ["TIKTOKEN_CACHE_DIR"] = str(_TIKTOKEN_CACHE)
+
+# the course data (hellaswag among it) from the offline mirror beside the checkout, as nox and CI set it
+_MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+if "ZERO_TO_HERO_MIRROR" not in os.environ and _MIRROR.is_dir():
+    os.environ["ZERO_TO_HERO_MIRROR"] = str(_MIRROR)

@@ -76,7 +76,7 @@ def test_resume_from_the_cli_continues_to_the_new_max_iters(trained):
         ("train.py", ["--batch_size=big"], "config key 'batch_size' (from the command line) needs an integer"),
         ("train.py", ["missing_config.py"], "config file 'missing_config.py' not found"),
         ("train.py", ["--dataset=nope.txt", "--device=cpu"], "unknown data set or missing file 'nope.txt'"),
-        ("train.py", ["--device=cuda:7"], "CUDA is not available"),
+        ("train.py", ["--device=cuda:7"], "device 'cuda:7' asked for, but"),  # no CUDA, or fewer GPUs
         ("sample.py", ["--out_dir=nowhere"], "no checkpoint at nowhere/ckpt.pt"),
         ("sample.py", ["--out_dir=bad"], "checkpoint bad/ckpt.pt is corrupt"),
         ("sample.py", ["--out_dir=run", "--start=FILE:none.txt"], "cannot read prompt file none.txt"),

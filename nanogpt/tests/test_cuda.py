@@ -15,7 +15,7 @@ def test_training_on_cuda_lowers_the_loss(tiny_config, dtype):
         pytest.skip("this GPU has no bfloat16")
     trainer = Trainer(tiny_config(device="cuda", dtype=dtype, max_iters=60, lr_decay_iters=60), **silent)
     assert trainer.scaler.is_enabled() == (dtype == "float16")  # loss scaling only where fp16 needs it
-    assert torch.backends.cuda.matmul.allow_tf32
+    assert torch.backends.cuda.matmul.fp32_precision == "tf32"
     initial = trainer.evaluate()["val"]
     metrics = trainer.run()
     assert metrics["val_loss"] < initial - 0.8 and metrics["device"] == "cuda"

@@ -63,6 +63,6 @@ def test_ranks_split_the_global_micro_batch_of_one_stream(tmp_path):
 
 
 def test_gradient_accumulation_must_split_over_the_ranks(tiny_config, monkeypatch):
-    monkeypatch.setattr(distributed, "setup", lambda device: (distributed.World(rank=0, local_rank=0, size=2), device))
+    monkeypatch.setattr(distributed, "setup", lambda device, backend: (distributed.World(0, 0, 2), device))
     with pytest.raises(UserError, match=r"gradient_accumulation_steps \(3\) must be a multiple of the number of"):
         Trainer(tiny_config(gradient_accumulation_steps=3), log=lambda *a: None)
