@@ -1,0 +1,174 @@
+"""The CUDA/DDP code paths whose logic a CPU can reach: checkpoint mapping, RNG states, process-group options,
+TF32, split evaluation, unique temp names, the MFU table, padded-vocabulary sampling, the generation bench."""
+
+import importlib.util
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from nanogpt import distributed
+from nanogpt.checkpoint import load_checkpoint
+from nanogpt.data import Tokenizer, prepare, unique_atomic_path
+from nanogpt.mfu import lookup_peak_flops
+from nanogpt.model import GPT, GPTConfig
+from nanogpt.sampling import sample_text
+from nanogpt.trainer import Trainer, enable_tf32
+
+silent = dict(log=lambda *a: None)
+HERE = Path(__file__).resolve().parents[1]
+
+
+def test_a_checkpoint_loads_on_the_cpu_whatever_the_device(tiny_config, monkeypatch):
+    Trainer(tiny_config(max_iters=2, always_save_checkpoint=True), **silent).run()
+    out_dir = tiny_config().out_dir
+    # map_location=device would put the RNG byte tensors on the device, where set_rng_state rejects them;
+    # "meta" stands for a GPU here: nothing may come back on it
+    checkpoint = load_checkpoint(out_dir, device="meta")
+    assert checkpoint["rng"]["torch"].device.type == "cpu" and checkpoint["rng"]["sampler"].device.type == "cpu"
+    assert all(t.device.type == "cpu" for t in checkpoint["model"].values())
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    seen = []
+    real_load = torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: seen.append(k["map_location"]) or real_load(*a, **k))
+    Trainer(tiny_config(init_from="resume", max_iters=4), **silent)
+    assert seen == ["cpu"]
+
+
+def test_a_checkpoint_holds_each_ranks_rng_and_a_resume_restores_this_ranks(tiny_config, monkeypatch):
+    trainer = Trainer(tiny_config(dropout=0.1), **silent)
+    states = [{"torch": torch.Generator().manual_seed(s).get_state()} for s in (5, 6)]
+    checkpoint = trainer.checkpoint(states)
+    assert torch.equal(checkpoint["rng"]["torch"], states[0]["torch"]) and len(checkpoint["rng"]["ranks"]) == 2
+    trainer.world = distributed.World(1, 1, 2)
+    assert trainer._restore(checkpoint) is states[1]  # rank 1 continues rank 1's stream
+    trainer.world = distributed.World(0, 0, 3)
+    assert trainer._restore(checkpoint) is None  # another world size: reseeded per rank instead
+    trainer.world = distributed.World()
+    assert torch.equal(trainer._restore(checkpoint)["torch"], states[0]["torch"])
+
+
+def test_process_group_options():
+    cuda = torch.device("cuda", 3)
+    assert distributed.process_group_options(cuda) == {"backend": "nccl", "device_id": cuda}
+    assert distributed.process_group_options(torch.device("cpu")) == {"backend": "gloo"}
+    assert distributed.process_group_options(cuda, "gloo") == {"backend": "gloo"}
+
+
+def test_tf32_through_the_fp32_precision_api():
+    before = torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision
+    try:
+        enable_tf32()
+        assert torch.backends.cuda.matmul.fp32_precision == "tf32"
+        assert torch.backends.cudnn.conv.fp32_precision == "tf32"
+    finally:
+        torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision = before
+
+
+def test_ranks_evaluate_disjoint_batches_whose_sums_make_the_whole(tiny_config, monkeypatch):
+    trainer = Trainer(tiny_config(eval_iters=5), **silent)
+    whole = trainer.evaluate()
+    monkeypatch.setattr(distributed, "sum_over_ranks", lambda sums, world: sums)  # each rank's own part
+    parts = []
+    for rank in range(2):
+        trainer.world = distributed.World(rank, rank, 2)
+        parts.append(trainer.evaluate())
+    for split in ("train", "val"):
+        assert parts[0][split] + parts[1][split] == pytest.approx(whole[split], rel=1e-6)
+        assert parts[0][split] > parts[1][split] > 0  # rank 0 took batches 0, 2, 4; rank 1 took 1, 3
+
+
+def test_grad_norm_is_taken_before_clipping(tiny_config):
+    clipped = Trainer(tiny_config(grad_clip=1e-3), **silent)
+    unclipped = Trainer(tiny_config(grad_clip=0.0, out_dir="unused"), **silent)
+    model = GPT(GPTConfig(**clipped.model_args))
+    model.load_state_dict(clipped.raw_model.state_dict())
+    x, y = Trainer(tiny_config(out_dir="unused"), **silent).train_batches.next()
+    model(x, y)[1].backward()
+    expected = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
+    clipped.train_step(1e-2), unclipped.train_step(1e-2)
+    assert clipped.grad_norm.item() == pytest.approx(expected.item(), rel=1e-5) and expected > 1e-2
+    assert unclipped.grad_norm.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_temp_names_are_unique_per_writer(tmp_path):
+    target = tmp_path / "train.bin"
+    names = []
+    with unique_atomic_path(target) as a, unique_atomic_path(target) as b:
+        names += [a, b]
+        a.write_bytes(b"node 0")
+        b.write_bytes(b"node 1")
+    assert (
+        names[0] != names[1] and target.read_bytes() == b"node 0"
+    )  # the last to finish (the outer) wins and list(tmp_path.iterdir()) == [target]
+    # two "nodes" preparing the same data set into one folder at once: both finish, nothing left over
+    text = tmp_path / "t.txt"
+    text.write_text("hello world, " * 200)
+    errors = []
+
+    def node():
+        try:
+            prepare(str(text), "char", tmp_path / "shared")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=node) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and sorted(p.name for p in (tmp_path / "shared").iterdir()) == [
+        "meta.json",
+        "train.bin",
+        "val.bin",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("NVIDIA H200", 989e12),
+        ("NVIDIA H200 NVL", 835e12),
+        ("NVIDIA H800", 989e12),
+        ("NVIDIA H800 PCIe", 756e12),
+        ("NVIDIA GH200 480GB", 989e12),
+        ("NVIDIA A100-SXM4-80GB", 312e12),
+        ("NVIDIA A100-PCIE-40GB", 312e12),
+        ("NVIDIA A100 80GB PCIe", 312e12),
+        ("NVIDIA A800-SXM4-80GB", 312e12),
+        ("NVIDIA A10G", 70e12),
+        ("NVIDIA A10", 125e12),
+        ("NVIDIA H20", 148e12),
+    ],
+)
+def test_mfu_table_names(name, expected):
+    assert lookup_peak_flops(name) == expected
+
+
+def test_sampling_never_emits_padded_vocabulary_ids():
+    tokenizer = Tokenizer("char", "abcdefgh")
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=16, block_size=16, n_layer=1, n_head=2, n_embd=8))
+    with torch.no_grad():
+        model.lm_head.weight[8:] *= 50  # the padding rows (never trained) dominate the logits
+    idx = torch.zeros((4, 1), dtype=torch.long)
+    unmasked = model.generate(idx, 30, temperature=1.0, generator=torch.Generator().manual_seed(1))
+    assert (unmasked >= 8).any()  # the failure the mask prevents
+    for temperature in (0, 1.0):
+        out = model.generate(idx, 30, temperature=temperature, vocab_limit=8, generator=torch.Generator())
+        assert (out < 8).all()
+    texts = sample_text(model, tokenizer, "ab", max_new_tokens=30, num_samples=3)  # decodes: ids < 8 only
+    assert all(len(t) == 32 and set(t) <= set("abcdefgh") for t in texts)
+
+
+def test_generation_bench_compares_tokens_in_fp32(tiny_config):
+    spec = importlib.util.spec_from_file_location("bench", HERE / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.first_divergence(torch.tensor([[1, 2, 3]]), torch.tensor([[1, 2, 4]])) == 2
+    assert bench.first_divergence(torch.tensor([[1, 2]]), torch.tensor([[1, 2]])) is None
+    trainer = Trainer(tiny_config(dtype="bfloat16"), **silent)
+    result = bench.time_generation(trainer, rounds=1)
+    assert result["new_tokens"] == 15 and result["first_divergence_fp32"] is None
+    assert result["tokens_per_sec"]["kv_cache"] > 0 and result["tokens_per_sec"]["no_cache"] > 0
