@@ -99,9 +99,8 @@ def test_temp_names_are_unique_per_writer(tmp_path):
         names += [a, b]
         a.write_bytes(b"node 0")
         b.write_bytes(b"node 1")
-    assert (
-        names[0] != names[1] and target.read_bytes() == b"node 0"
-    )  # the last to finish (the outer) wins and list(tmp_path.iterdir()) == [target]
+    assert names[0] != names[1] and list(tmp_path.iterdir()) == [target]
+    assert target.read_bytes() == b"node 0"  # the last to finish (the outer one) wins, whole
     # two "nodes" preparing the same data set into one folder at once: both finish, nothing left over
     text = tmp_path / "t.txt"
     text.write_text("hello world, " * 200)

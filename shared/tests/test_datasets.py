@@ -279,7 +279,12 @@ def test_cli_subprocess_real_registry(tmp_path):
     assert run.stderr.strip() == expected
     run = subprocess.run([sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True)
     assert run.returncode == 0
-    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["names", "tinyshakespeare", "taylorswift", "hellaswag"]
+    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == [
+        "names",
+        "tinyshakespeare",
+        "taylorswift",
+        "hellaswag",
+    ]
 
 
 def test_registry_matches_the_course_files():

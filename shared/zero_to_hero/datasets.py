@@ -71,7 +71,7 @@ REGISTRY = {
             "https://raw.githubusercontent.com/klosax/hellaswag_text_data/main/hellaswag_val_full.txt",
             "d572539320eb2050e858ca34b495bbe2103e3b3f1391a9c3bcdf215b0bb93bd1",
             7770677,
-            "HellaSwag validation split, 10,042 examples as text, 6 lines each: context, gold label, 4 endings (nanogpt)",
+            "HellaSwag validation, 10,042 examples, 6 lines each: context, gold label, 4 endings (nanogpt)",
         ),
     ]
 }
