@@ -1,30 +1,37 @@
 """A corpus too large for memory -> GPT-2 BPE token shards, encoded on every core; batches drawn across shards.
 
     python -m nanogpt.shards web/*.txt --out_dir=out/data/web      # then: python train.py --dataset=out/data/web
+    python -m nanogpt.shards docs.jsonl more.parquet txt_folder/ --out_dir=out/data/docs --text_key=text
+    python -m nanogpt.shards --hf=HuggingFaceFW/fineweb-edu --hf_name=sample-10BT --out_dir=out/data/edu_fineweb10B
     meta = prepare_shards(["a.txt", "b.txt"], "out/data/web", shard_tokens=100_000_000, val_tokens=5_000_000)
     batches = ShardedBatches(meta["train"], block_size=1024, batch_size=12, seed=1337)
 
-Every input file is a document and starts with GPT-2's <|endoftext|> token, as in GPT-2's own training
-data, so the model learns where documents begin. Files are streamed, never read whole: each is cut into
-pieces of about `piece_chars` characters at a line start that is not whitespace — a place where GPT-2's
-pre-tokenizer always splits — so encoding the pieces separately gives exactly the tokens of the whole
-file, in any number of processes. The first `val_tokens` tokens go to val, the rest to train, in
-uint16 shards of `shard_tokens` tokens: {out_dir}/val_000000.bin, train_000000.bin, train_000001.bin, ...
-meta.json, written last, lists them.
+Documents: a plain text file is one, a folder's .txt files one each, a .jsonl line or a .parquet row one
+each (its `text_key` field), a Hugging Face dataset row one each. Every document starts with GPT-2's
+<|endoftext|> token, as in GPT-2's own training data, so the model learns where documents begin. Input
+is streamed in constant memory, never read whole: a text file is cut into pieces of about `piece_chars`
+characters at a line start that is not whitespace — a place where GPT-2's pre-tokenizer always splits —
+so encoding the pieces separately gives exactly the tokens of the whole file, in any number of processes.
+The first `val_tokens` tokens (default: one shard's worth) go to val, the rest to train, in uint16 shards
+of `shard_tokens` tokens: {out_dir}/val_000000.bin, train_000000.bin, train_000001.bin, ... Each shard is
+written atomically and recorded in progress.json, so a re-run on the same input continues after the last
+finished shard; meta.json, written last, lists them. Parquet needs pyarrow and --hf needs datasets: the
+optional extra `nanogpt[corpora]`.
 """
 
 import argparse
 import json
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from nanogpt.data import to_device
+from nanogpt.data import to_device, unique_atomic_path
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import atomic_path, write_json
+from zero_to_hero.files import write_json
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
@@ -50,40 +57,167 @@ def read_pieces(path: Path, piece_chars: int):
         yield "".join(piece)
 
 
-def _jobs(paths, piece_chars):
-    for path in paths:
-        for i, piece in enumerate(read_pieces(Path(path), piece_chars)):
-            yield i == 0, piece
+class Corpus:
+    """The documents of the inputs, streamed in order as (document index, starts the document, text) jobs:
+    a folder = its .txt files (sorted, each a document); .jsonl = one document per line (its `text_key`
+    field); .parquet = one per row (pyarrow, read in record batches); any other file = one document, read in
+    pieces. `hf` streams a Hugging Face dataset instead (the `datasets` package). Tracks bytes read for the ETA."""
+
+    def __init__(self, paths, text_key="text", piece_chars=1 << 20, hf=None):
+        self.paths, self.text_key, self.piece_chars, self.hf = [Path(p) for p in paths], text_key, piece_chars, hf
+        self.files = []
+        for path in self.paths:
+            if path.is_dir():
+                found = sorted(path.rglob("*.txt"))
+                if not found:
+                    raise UserError(f"folder {path} holds no .txt files")
+                self.files += found
+            elif path.is_file():
+                self.files.append(path)
+            else:
+                raise UserError(f"input file {path} not found")
+        if not self.files and hf is None:
+            raise UserError("no input files given")
+        for path in self.files:
+            if path.suffix == ".parquet":
+                _require("pyarrow", "Parquet input")
+        self.total_bytes = sum(p.stat().st_size for p in self.files) if hf is None else None
+        self.bytes_read = 0
+
+    def fingerprint(self) -> list:
+        """What identifies the input: a re-run with the same one may skip the shards already written."""
+        if self.hf is not None:
+            return [list(self.hf), self.text_key]
+        return [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in self.files] + [self.text_key]
+
+    def _texts(self):
+        """(starts a document, text) in order."""
+        if self.hf is not None:
+            yield from ((True, text) for text in hf_documents(*self.hf, self.text_key))
+            return
+        for path in self.files:
+            if path.suffix == ".jsonl":
+                yield from ((True, text) for text in self._jsonl(path))
+            elif path.suffix == ".parquet":
+                yield from ((True, text) for text in self._parquet(path))
+            else:
+                for i, piece in enumerate(read_pieces(path, self.piece_chars)):
+                    self.bytes_read += len(piece.encode("utf-8", "surrogatepass"))
+                    yield i == 0, piece
+
+    def _jsonl(self, path):
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                self.bytes_read += len(line.encode("utf-8"))
+                if not line.strip():
+                    continue
+                try:
+                    text = json.loads(line)[self.text_key]
+                except (json.JSONDecodeError, KeyError, TypeError) as e:
+                    raise UserError(
+                        f"{path}, line {n}: no {self.text_key!r} field ({type(e).__name__}); set --text_key"
+                    ) from None
+                if not isinstance(text, str):
+                    raise UserError(f"{path}, line {n}: {self.text_key!r} is not a string")
+                yield text
+
+    def _parquet(self, path):
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.ParquetFile(path)
+        except Exception as e:  # pyarrow's errors: not a Parquet file, truncated...
+            raise UserError(f"{path} is not a Parquet file ({type(e).__name__})") from None
+        if self.text_key not in table.schema_arrow.names:
+            raise UserError(f"{path} has no column {self.text_key!r} (columns: {', '.join(table.schema_arrow.names)})")
+        rows = max(table.metadata.num_rows, 1)
+        size = path.stat().st_size
+        for batch in table.iter_batches(batch_size=1024, columns=[self.text_key]):
+            self.bytes_read += size * batch.num_rows // rows
+            yield from (text for text in batch.column(0).to_pylist() if text is not None)
+
+    def jobs(self, skip_documents: int = 0):
+        """(document index, starts the document, text), from document `skip_documents` on."""
+        document = -1
+        for starts, text in self._texts():
+            document += starts
+            if document >= skip_documents:
+                yield document, starts, text
+
+
+def _require(module: str, what: str):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise UserError(f"{what} needs {module}: pip install {module} (or 'nanogpt[corpora]')") from None
+
+
+def hf_documents(path: str, name: str | None, split: str, text_key: str):
+    """The texts of a Hugging Face dataset, streamed (nothing downloaded ahead): `path` is a Hub name such as
+    HuggingFaceFW/fineweb-edu (with `name` = sample-10BT) or a local dataset folder."""
+    datasets = _require("datasets", "--hf")
+    try:
+        rows = datasets.load_dataset(path, name=name, split=split, streaming=True)
+    except Exception as e:  # offline, unknown name, bad split: one line
+        raise UserError(f"cannot open Hugging Face dataset {path!r} ({type(e).__name__}: {e})"[:400]) from None
+    for row in rows:
+        text = row.get(text_key)
+        if text is None:
+            raise UserError(f"dataset {path!r} has no {text_key!r} field (fields: {', '.join(row)}); set --text_key")
+        yield text
 
 
 _encoding = None
 
 
-def _encode(job) -> np.ndarray:
+def _encode(job):
     global _encoding
     if _encoding is None:  # once per worker process
         import tiktoken
 
         _encoding = tiktoken.get_encoding("gpt2")
-    starts_document, text = job
+    document, starts_document, text = job
     ids = ([EOT] if starts_document else []) + _encoding.encode_ordinary(text)
-    return np.array(ids, dtype=np.uint16)
+    return document, np.array(ids, dtype=np.uint16)
+
+
+def _batches(jobs, max_chars: int = 32 << 20, max_jobs: int = 4096):
+    """Jobs in lists of bounded size: the pool never holds more than one list, so memory stays constant."""
+    batch, chars = [], 0
+    for job in jobs:
+        batch.append(job)
+        chars += len(job[2])
+        if chars >= max_chars or len(batch) >= max_jobs:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 class ShardWriter:
-    """Takes token arrays in order; fills val up to val_tokens, then train, in files of shard_tokens tokens."""
+    """Takes token arrays in order; fills val up to val_tokens, then train, in files of shard_tokens tokens.
+    Each finished shard is recorded with where the stream stands after it (document index, tokens of that
+    document already written), so a re-run can skip it."""
 
-    def __init__(self, folder: Path, shard_tokens: int, val_tokens: int):
+    def __init__(self, folder: Path, shard_tokens: int, val_tokens: int, done: list | None = None):
         self.folder, self.shard_tokens, self.val_tokens = folder, shard_tokens, val_tokens
         self.files = {"val": [], "train": []}
         self.tokens = {"val": 0, "train": 0}
+        self.done = []  # [{"name", "split", "tokens", "document", "offset"}] in order
+        for shard in done or []:
+            self.files[shard["split"]].append(shard["name"])
+            self.tokens[shard["split"]] += shard["tokens"]
+            self.done.append(shard)
         self.buffer = np.empty(shard_tokens, dtype=np.uint16)
         self.filled = 0
+        self.document, self.offset = 0, 0  # position of the next token: document index, tokens into it
 
     def split(self) -> str:
         return "val" if self.tokens["val"] + self.filled < self.val_tokens else "train"
 
-    def write(self, ids: np.ndarray) -> None:
+    def write(self, ids: np.ndarray, document: int | None = None) -> None:
+        if document is not None and document != self.document:
+            self.document, self.offset = document, 0
         while len(ids):
             split = self.split()
             room = self.shard_tokens - self.filled
@@ -92,6 +226,7 @@ class ShardWriter:
             take = ids[:room]
             self.buffer[self.filled : self.filled + len(take)] = take
             self.filled += len(take)
+            self.offset += len(take)
             ids = ids[len(take) :]
             if self.filled == self.shard_tokens or (split == "val" and self.split() == "train"):
                 self.flush(split)
@@ -100,55 +235,118 @@ class ShardWriter:
         if not self.filled:
             return
         path = self.folder / f"{split}_{len(self.files[split]):06d}.bin"
-        with atomic_path(path) as tmp:
+        with unique_atomic_path(path) as tmp:  # a crash leaves no partial shard
             self.buffer[: self.filled].tofile(tmp)
         self.files[split].append(path.name)
         self.tokens[split] += self.filled
+        self.done.append(dict(name=path.name, split=split, tokens=self.filled, document=self.document))
+        self.done[-1]["offset"] = self.offset
         self.filled = 0
+
+
+class Progress:
+    """A line every `every` seconds: documents and tokens, their rates, and an ETA when the input size is known."""
+
+    def __init__(self, log, corpus: Corpus, every: float = 10.0):
+        self.log, self.corpus, self.every = log, corpus, every
+        self.start = self.last = time.perf_counter()
+        self.documents = self.tokens = 0
+
+    def update(self, documents: int, tokens: int, final: bool = False) -> None:
+        self.documents += documents
+        self.tokens += tokens
+        now = time.perf_counter()
+        if not final and now - self.last < self.every:
+            return
+        self.last = now
+        seconds = max(now - self.start, 1e-9)
+        line = f"{self.documents:,} documents ({self.documents / seconds:,.0f}/s), "
+        line += f"{self.tokens:,} tokens ({self.tokens / seconds:,.0f}/s)"
+        total, done = self.corpus.total_bytes, self.corpus.bytes_read
+        if total and done and not final:
+            line += f", {done / total:.1%} of the input, ETA {seconds * (total - done) / done:,.0f}s"
+        self.log(line)
 
 
 def prepare_shards(
     paths,
     out_dir,
     shard_tokens: int = 100_000_000,
-    val_tokens: int = 5_000_000,
+    val_tokens: int | None = None,
     workers: int = 0,
     piece_chars: int = 1 << 20,
     log=print,
+    text_key: str = "text",
+    hf: tuple | None = None,
 ) -> dict:
-    """Encode text files into token shards with `workers` processes (0 = one per CPU); returns meta.json's dict."""
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise UserError("no input files given")
-    for path in paths:
-        if not path.is_file():
-            raise UserError(f"input file {path} not found")
+    """Encode a corpus into token shards with `workers` processes (0 = one per CPU); returns meta.json's dict.
+
+    paths: text files (each a document), folders of .txt files, .jsonl and .parquet files; or hf = (name,
+    config name, split) for a Hugging Face dataset. val_tokens defaults to shard_tokens: the first shard is val.
+    A re-run on the same input with the same sizes keeps the shards already written and continues after them."""
+    val_tokens = shard_tokens if val_tokens is None else val_tokens
     if shard_tokens < 1 or val_tokens < 1 or piece_chars < 1:
         raise UserError("shard_tokens, val_tokens and piece_chars must be positive")
+    corpus = Corpus(paths, text_key, piece_chars, hf)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "meta.json").unlink(missing_ok=True)  # the folder is incomplete until meta.json is back
+    settings = {"input": corpus.fingerprint(), "shard_tokens": shard_tokens, "val_tokens": val_tokens}
+    done = _finished_shards(folder, settings)
+    keep = {shard["name"] for shard in done}
     for old in folder.glob("*_[0-9][0-9][0-9][0-9][0-9][0-9].bin"):
-        old.unlink()
-    writer = ShardWriter(folder, shard_tokens, val_tokens)
+        if old.name not in keep:
+            old.unlink()
+    writer = ShardWriter(folder, shard_tokens, val_tokens, done)
+    skip_documents, skip_tokens = (done[-1]["document"], done[-1]["offset"]) if done else (0, 0)
+    if done:
+        log(f"{len(done)} shards already written: continuing at document {skip_documents:,}")
     workers = workers or os.cpu_count() or 1
+    progress = Progress(log, corpus)
     # fork where there is one: workers start at once, without re-importing torch (they only run tiktoken)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    writer.document, writer.offset = skip_documents, skip_tokens
     with context.Pool(workers) as pool:
-        for n, ids in enumerate(pool.imap(_encode, _jobs(paths, piece_chars), chunksize=1), start=1):
-            writer.write(ids)
-            if n % 100 == 0:
-                log(f"{n} pieces, {sum(writer.tokens.values()) + writer.filled:,} tokens")
+        for batch in _batches(corpus.jobs(skip_documents)):
+            tokens = 0
+            for document, ids in pool.imap(_encode, batch, chunksize=max(1, len(batch) // (4 * workers))):
+                if document == skip_documents and skip_tokens:  # the part the last kept shard already holds
+                    cut = min(skip_tokens, len(ids))
+                    ids, skip_tokens = ids[cut:], skip_tokens - cut
+                writer.write(ids, document)
+                tokens += len(ids)
+            progress.update(sum(1 for job in batch if job[1]), tokens)
+            write_json(folder / "progress.json", {**settings, "shards": writer.done})
     writer.flush(writer.split())
+    progress.update(0, 0, final=True)
     if not writer.files["train"]:
         total = writer.tokens["val"]
         raise UserError(f"the corpus has only {total:,} tokens, all taken by val; lower val_tokens (now {val_tokens})")
     meta = {"encoding": "gpt2", "vocab_size": VOCAB_SIZE, "eot": EOT, **writer.files}
     meta.update(train_tokens=writer.tokens["train"], val_tokens=writer.tokens["val"])
-    meta["inputs"] = [str(p) for p in paths]
+    meta["inputs"] = [str(p) for p in paths] if hf is None else [":".join(str(x) for x in hf if x)]
+    write_json(folder / "progress.json", {**settings, "shards": writer.done})
     write_json(folder / "meta.json", meta, indent=1)
     log(f"{meta['train_tokens']:,} train and {meta['val_tokens']:,} val tokens in {folder}")
     return meta
+
+
+def _finished_shards(folder: Path, settings: dict) -> list:
+    """The shards a previous run on the same input and settings finished (files present, sizes right)."""
+    path = folder / "progress.json"
+    try:
+        progress = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    if {k: progress.get(k) for k in settings} != json.loads(json.dumps(settings)):
+        return []
+    done = []
+    for shard in progress.get("shards", []):
+        file = folder / shard["name"]
+        if not file.is_file() or file.stat().st_size != 2 * shard["tokens"]:
+            break
+        done.append(shard)
+    return done
 
 
 def write_synthetic_shards(folder, vocab_size: int, tokens: int = 1 << 20, seed: int = 0) -> dict:
@@ -217,13 +415,22 @@ class ShardedBatches:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", help="UTF-8 text files; each one is a document")
+    parser.add_argument("inputs", nargs="*", help="text files (each a document), folders of .txt, .jsonl, .parquet")
     parser.add_argument("--out_dir", required=True, help="folder for the shards and meta.json")
     parser.add_argument("--shard_tokens", type=int, default=100_000_000, help="tokens per shard file (200 MB)")
-    parser.add_argument("--val_tokens", type=int, default=5_000_000, help="tokens held out for validation")
+    parser.add_argument("--val_tokens", type=int, default=None, help="tokens held out for validation (one shard)")
     parser.add_argument("--workers", type=int, default=0, help="encoding processes (0 = one per CPU)")
+    parser.add_argument("--text_key", default="text", help="the text field of .jsonl / .parquet / --hf rows")
+    parser.add_argument("--hf", help="a Hugging Face dataset to stream, e.g. HuggingFaceFW/fineweb-edu")
+    parser.add_argument("--hf_name", help="its configuration, e.g. sample-10BT")
+    parser.add_argument("--hf_split", default="train", help="its split")
     args = parser.parse_args(argv)
-    prepare_shards(args.inputs, args.out_dir, args.shard_tokens, args.val_tokens, args.workers)
+    if bool(args.inputs) == bool(args.hf):
+        raise UserError("give input files or folders, or --hf=DATASET (not both)")
+    hf = (args.hf, args.hf_name, args.hf_split) if args.hf else None
+    prepare_shards(
+        args.inputs, args.out_dir, args.shard_tokens, args.val_tokens, args.workers, text_key=args.text_key, hf=hf
+    )
 
 
 if __name__ == "__main__":
