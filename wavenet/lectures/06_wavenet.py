@@ -9,7 +9,7 @@
 # `wavenet.trainer`, `wavenet.dilated`).
 #
 # Run it from `wavenet/`: `python lectures/06_wavenet.py` (full, ~4 minutes on a 2-core CPU: five training
-# runs of 40k steps each), `python lectures/06_wavenet.py --fast` (300 steps each, ~15 s, for tests), or open
+# runs of 40k steps each), `python lectures/06_wavenet.py --fast` (300 steps each, ~20 s, for tests), or open
 # this file as a notebook (`pip install jupytext`, then open it in Jupyter or VS Code; or
 # `python -m zero_to_hero.notebooks lectures/06_wavenet.py`). Figures land in `out/lectures/06/`.
 #
