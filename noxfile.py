@@ -59,7 +59,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def minbpe_newest_regex(session: nox.Session) -> None:
-    """minbpe's tiktoken-parity tests with the newest `regex` (what `pip install ./minbpe` gives a user), not the pin."""
+    """minbpe's tiktoken-parity tests with the newest `regex` (what `pip install ./minbpe` gives), not the pin."""
     session.install(*CONSTRAINTS, str(ROOT / "shared"), f"{ROOT / 'minbpe'}[test]")
     session.install("--upgrade", "regex")
     session.run("python", "-c", "import regex; print('regex', regex.__version__)")
