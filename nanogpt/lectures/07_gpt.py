@@ -25,7 +25,8 @@ import torch.nn.functional as F
 
 from nanogpt.bigram import BigramLanguageModel
 from nanogpt.data import Batches, Tokenizer, prepare
-from nanogpt.model import GPT, Block as PackageBlock, CausalSelfAttention, GPTConfig
+from nanogpt.model import GPT, CausalSelfAttention, GPTConfig
+from nanogpt.model import Block as PackageBlock
 from zero_to_hero.datasets import read_text
 from zero_to_hero.lectures import Walkthrough
 
@@ -475,7 +476,7 @@ class MultiHeadAttention(nn.Module):
 def copy_attention(ours: MultiHeadAttention, theirs: CausalSelfAttention):
     """Our heads' weights into the package's fused attention (built with bias=True)."""
     with torch.no_grad():
-        for name, part in zip(("query", "key", "value"), theirs.c_attn.weight.chunk(3)):
+        for name, part in zip(("query", "key", "value"), theirs.c_attn.weight.chunk(3), strict=True):
             part.copy_(torch.cat([getattr(h, name).weight for h in ours.heads]))  # head h: rows h*hs..(h+1)*hs
         theirs.c_attn.bias.zero_()  # the lecture's heads have no bias
         theirs.c_proj.weight.copy_(ours.proj.weight)
@@ -728,7 +729,7 @@ def copy_to_package(ours: LanguageModel, theirs: GPT):
     with torch.no_grad():
         theirs.transformer.wte.weight.copy_(ours.token_embedding_table.weight)  # tied: also theirs.lm_head
         theirs.transformer.wpe.weight.copy_(ours.position_embedding_table.weight)
-        for block, package_block in zip(ours.body, theirs.transformer.h):
+        for block, package_block in zip(ours.body, theirs.transformer.h, strict=True):
             package_block.ln_1.load_state_dict(block.ln1.state_dict())
             copy_attention(block.sa, package_block.attn)
             package_block.ln_2.load_state_dict(block.ln2.state_dict())
