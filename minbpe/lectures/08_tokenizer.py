@@ -7,8 +7,8 @@
 # against this package (`minbpe`), so you can see where each lecture line lives in the package.
 #
 # Run it (from `minbpe/`):
-# - `python lectures/08_tokenizer.py`: full mode, about 1 minute on a 2-core CPU;
-# - `python lectures/08_tokenizer.py --fast`: smaller sweeps, about 15 seconds (what the tests run);
+# - `python lectures/08_tokenizer.py`: full mode, about 25 seconds on a 2-core CPU;
+# - `python lectures/08_tokenizer.py --fast`: smaller sweeps, about 8 seconds (what the tests run);
 # - as a notebook: `pip install jupytext`, then open this file in Jupyter or VS Code
 #   ("Open as notebook"), or `python -m zero_to_hero.notebooks minbpe/lectures/08_tokenizer.py` from the
 #   repository root.
@@ -87,9 +87,12 @@ utf8_sizes = [len(samples["English"].encode(e)) for e in ("utf-8", "utf-16-le", 
 lecture.result("hello_world_bytes", "/".join(map(str, utf8_sizes)), lecture="-")
 
 # %% [markdown]
+# ## Daydreaming: deleting tokenization
+#
 # Raw UTF-8 bytes would give a vocabulary of only 256 symbols. The sequences would then be very long, and
-# attention's context would hold little text. Byte-pair encoding keeps bytes as the base and adds new
-# symbols for byte sequences that are frequent.
+# attention's context would hold little text. Feeding bytes straight to the model would remove the whole
+# tokenizer stage, but that needs a different architecture (papers such as MEGABYTE try it at scale). Until then,
+# byte-pair encoding keeps bytes as the base and adds new symbols for byte sequences that are frequent.
 #
 # ## Byte Pair Encoding (BPE) algorithm walkthrough
 #
@@ -235,6 +238,7 @@ for size in sizes:
         curve.train(article, size)  # continues from the merges it already has
     ratios.append(len(tokens) / len(curve.encode(article)))
 assert curve.merges.keys() >= merges.keys()
+print("bytes per token:", {size: round(ratio, 2) for size, ratio in zip(sizes, ratios, strict=True)})
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.plot(sizes, ratios, marker="o")
 ax.set_xlabel("vocabulary size (256 bytes + merges)")
@@ -327,8 +331,9 @@ print(regex.findall(gpt2_original, "HOW'S it going?   I'm  fine   "))
 # The contractions are listed in lower case only, so "HOW'S" splits differently from "how's". Whitespace is
 # kept apart from words, except that a single space stays in front of the next word. `\s+(?!\S)` leaves the
 # last space of a run for the word that follows, so " fine" looks the same whether or not extra spaces came
-# before it. The package keeps tiktoken's version of the pattern, which is the same pattern with possessive
-# quantifiers (a test checks that tiktoken's pattern is exactly this string):
+# before it. The package keeps tiktoken's version of the pattern, character for character (its tests check
+# this). It adds possessive quantifiers and changes two small whitespace rules (`\s++$`, and a final `\s`
+# instead of `\s+`). On these texts it splits exactly as the original does:
 
 # %%
 from minbpe import GPT2_SPLIT_PATTERN, RegexTokenizer
@@ -367,9 +372,10 @@ lecture.result("crossing_tokens_basic", len(crossing_basic), lecture="-")
 # tiktoken is OpenAI's encoder, written in Rust. It has inference only: no training. `GPT2Tokenizer` and
 # `GPT4Tokenizer` are rebuilt from tiktoken's published ranks, and our own code does the encoding. The tests
 # check on hard and generated text that the ids are identical. GPT-4's pattern differs from GPT-2's in three
-# ways. Contractions match in any case. Numbers are cut into groups of at most three digits. Whitespace
-# runs, and newlines in particular, are kept together, so indentation becomes a few tokens instead of one
-# token per space.
+# ways. Contractions match in any case. Numbers are cut into groups of at most three digits. Newlines are split
+# off from the other whitespace (`\s*[\r\n]`). Both patterns keep a run of spaces together as one piece.
+# But GPT-2's vocabulary has no token for several spaces, so each space of indentation costs a token, while
+# GPT-4's vocabulary has tokens for runs of spaces.
 
 # %%
 from minbpe import GPT4_SPLIT_PATTERN, GPT2Tokenizer, GPT4oTokenizer, GPT4Tokenizer
@@ -717,6 +723,9 @@ lecture.result("held_out_tpb_regex_max", sweep["regex"][-1][1], lecture="-")
 lecture.result("held_out_tpb_basic_max", sweep["basic"][-1][1], lecture="-")
 
 # %% [markdown]
+# Going from 256 to 512 tokens roughly halves the number of tokens. After that, each doubling of the
+# vocabulary removes a smaller share of them, while the embedding and output layers double in size every time.
+#
 # ## Training new tokens, example of prompt compression; multimodal tokenization
 #
 # To add tokens to a trained model, add rows to the embedding table and outputs to the final layer. You can
