@@ -3,6 +3,7 @@
 python sample.py --out_dir=out/shakespeare-char --start="ROMEO:" --num_samples=3 --max_new_tokens=200
 python sample.py --start=FILE:prompt.txt --temperature=0.7 --top_k=50 --seed=7
 python sample.py --pretrained=path/to/gpt2 --start="Hello, I'm a language model," --max_new_tokens=40
+python sample.py --out_dir=../nanoGPT/out-shakespeare-char    # a checkpoint written by nanoGPT (+ its meta.pkl)
 """
 
 import argparse
@@ -10,6 +11,7 @@ import argparse
 from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
 from nanogpt.data import Tokenizer
 from nanogpt.model import GPT
+from nanogpt.nanogpt_format import is_nanogpt_checkpoint, model_from_nanogpt
 from nanogpt.sampling import read_prompt, sample_text
 from zero_to_hero import run_main
 from zero_to_hero.device import pick_device
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--top_k", type=int, default=200, help="sample among the k likeliest tokens only")
     parser.add_argument("--seed", type=int, default=1337, help="the same seed gives the same samples")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--meta", default="", help="nanoGPT's meta.pkl (default: out_dir/ or data/DATASET/)")
     return parser
 
 
@@ -37,7 +40,11 @@ def main(argv=None) -> None:
     if args.pretrained:  # GPT-2's own weights speak GPT-2 BPE
         model, tokenizer = GPT.from_pretrained(args.pretrained), Tokenizer("gpt2")
     else:
-        model, tokenizer = model_from_checkpoint(load_checkpoint(args.out_dir, device))
+        checkpoint = load_checkpoint(args.out_dir)
+        if is_nanogpt_checkpoint(checkpoint):  # written by nanoGPT's train.py
+            model, tokenizer = model_from_nanogpt(checkpoint, args.out_dir, args.meta)
+        else:
+            model, tokenizer = model_from_checkpoint(checkpoint)
     model.to(device)
     texts = sample_text(
         model,

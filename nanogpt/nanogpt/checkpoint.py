@@ -39,6 +39,8 @@ def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME) -> dict:
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
+    if {"model", "model_args"} <= keys and "model_kind" not in keys:
+        return checkpoint  # nanoGPT's format (see nanogpt_format.py): sample.py reads it
     missing = {"model", "model_kind", "model_args", "tokenizer", "config"} - keys
     if missing:
         raise UserError(f"checkpoint {path} lacks {', '.join(sorted(missing))}; it was not written by nanogpt")

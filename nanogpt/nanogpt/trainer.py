@@ -441,6 +441,7 @@ class Trainer:
         if cfg.eval_only:  # nanoGPT's eval_gpt2 configs: losses (and HellaSwag) of the model as it is
             losses = self.evaluate()
             self.log(f"eval only: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+            self.evals.append({"iter": self.iter_num, "train_loss": losses["train"], "val_loss": losses["val"]})
             record = {"step": self.iter_num, "type": "eval", "train_loss": losses["train"], "val_loss": losses["val"]}
             self._write(record)
             if cfg.hellaswag_interval:
