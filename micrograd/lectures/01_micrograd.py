@@ -143,10 +143,6 @@ print(L, "made by", L._op, "from", L._prev)
 lecture.result("L", L.data, lecture=-8.0)
 
 # %% [markdown]
-# The package's `draw_dot` only needs `data`, `grad`, `label`, `_op` and `_prev`, so it draws our inline
-# Value too: a box per number, a small circle per operation, inputs on the left.
-
-# %% [markdown]
 # ## Manual backpropagation example #1: simple expression
 #
 # Now the gradient of L with respect to every node, walking backwards from L. Each step uses only the
@@ -164,6 +160,8 @@ a.grad = b.data * e.grad  # e = a * b: de/da = b, so dL/da = b * dL/de
 b.grad = a.data * e.grad  #            de/db = a
 for v in (L, f, d, c, e, a, b):
     print(f"{v.label}.grad = {v.grad}")
+# the package's draw_dot reads only data, grad, label, _op and _prev, so it draws our inline Value too:
+# a box per number, a circle per operation, inputs on the left
 save_drawing(draw_dot(L), "L_graph.png", docs=True)
 
 # %% [markdown]
