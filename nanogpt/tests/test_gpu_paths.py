@@ -171,3 +171,22 @@ def test_generation_bench_compares_tokens_in_fp32(tiny_config):
     result = bench.time_generation(trainer, rounds=1)
     assert result["new_tokens"] == 15 and result["first_divergence_fp32"] is None
     assert result["tokens_per_sec"]["kv_cache"] > 0 and result["tokens_per_sec"]["no_cache"] > 0
+
+
+def test_gpu_check_plan_parsing_and_refusals(capsys, monkeypatch):
+    from nanogpt import gpu_check
+    from zero_to_hero import UserError
+
+    gpu_check.main(["--dry_run"])
+    plan = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0].strip() for line in plan] == gpu_check.CHECKS
+    assert gpu_check.CHECKS == ["tests", "char", "bench", "resume", "nccl", "generate", "memory"]
+    output = "iter 50/5000: loss 2.1\neval iter 250: train loss 1.40, val loss 1.52\n"
+    output += "eval iter 500: train loss 1.2, val loss 1.46"
+    assert gpu_check.first_val_below(output, 1.47, [1.0, 20.5, 38.2]) == (38.2, 500)
+    assert gpu_check.first_val_below(output, 1.40, [1.0, 20.5, 38.2]) == (None, None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match="no CUDA GPU here; run it on a GPU machine"):
+        gpu_check.main([])
+    with pytest.raises(UserError, match="unknown checks warp; choose from tests, char"):
+        gpu_check.main(["--only=warp"])
