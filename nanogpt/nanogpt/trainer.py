@@ -10,6 +10,7 @@ through `self.raw_model`; `_grad_sync` is the one place that decides when gradie
 
 import contextlib
 import dataclasses
+import gc
 import inspect
 import json
 import math
@@ -527,4 +528,5 @@ class Trainer:
         self.json_log.close()
         self.wandb.close()
         self.model = self.raw_model  # drop the DDP wrapper: its reducer holds on to the process group
+        gc.collect()  # and free it now (it sits in reference cycles), not at interpreter exit after the group is gone
         distributed.close(self.world)
