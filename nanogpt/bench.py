@@ -152,7 +152,7 @@ def main(argv=None) -> None:
     contenders = {"nanogpt": lambda lr: trainer.train_step(lr_at(100, cfg))}
     if not args.no_peer:
         contenders["plain loop"] = PlainLoop(trainer).train_step
-    tokens = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
+    tokens = trainer.tokens_per_iter  # total_batch_size or batch x block x accumulation
     print(
         f"config {config_file}: {trainer.raw_model.num_params() / 1e6:.2f}M params, {tokens} tokens/iter, "
         f"{trainer.device}, {trainer.dtype}, compile={cfg.compile}, threads={torch.get_num_threads()}"
