@@ -16,6 +16,7 @@ import math
 import time
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -48,7 +49,7 @@ print(f"length of the text in characters: {len(text):,}")
 print(text[:250])
 
 # %% [markdown]
-# ## Tokenization: characters to integers
+# ## Tokenization, train/val split
 #
 # The vocabulary is simply every character that occurs, sorted. Encoding maps each character to its
 # index; decoding maps back. Real models use sub-word tokens (GPT-2: 50,257 of them, see lecture 8) and so
@@ -81,7 +82,7 @@ tokenizer = Tokenizer("char", "".join(chars))
 assert tokenizer.encode("hii there") == encode("hii there") and tokenizer.decode(encode(text[:1000])) == text[:1000]
 
 # %% [markdown]
-# ## The whole text as one tensor, and a train/validation split
+# ### The whole text as one tensor, split 90/10
 #
 # The first 90% trains the model; the last 10% is held back, so we can see whether the model learned
 # Shakespeare-like text or only memorised this text. `nanogpt.data.prepare` writes exactly these two
@@ -97,13 +98,13 @@ train_data, val_data = data[:n], data[n:]
 print(f"train {len(train_data):,} tokens, val {len(val_data):,} tokens")
 
 meta = prepare("tinyshakespeare", "char", lecture.out_dir / "data")
-package_train = torch.from_numpy(
-    Batches(lecture.out_dir / "data" / "train.bin", block_size=8, batch_size=1).data.astype("int64")
-)
+package_train = torch.from_numpy(np.fromfile(lecture.out_dir / "data" / "train.bin", dtype=np.uint16).astype(np.int64))
 assert meta["vocab_size"] == vocab_size and torch.equal(package_train, train_data)
 
 # %% [markdown]
-# ## Chunks: one block holds block_size examples at once
+# ## Data loader: batches of chunks of data
+#
+# ### A chunk of block_size + 1 characters holds block_size examples
 #
 # We never feed the whole text to the transformer, only random chunks of `block_size` characters. A chunk
 # of 9 characters holds 8 training examples: after 1 character predict the 2nd, after 2 the 3rd, and so on.
@@ -120,7 +121,7 @@ for t in range(block_size):
     print(f"when input is {context.tolist()} the target: {target}")
 
 # %% [markdown]
-# ## Batches: many chunks in parallel
+# ### Many chunks in parallel: a batch
 #
 # A batch stacks `batch_size` random chunks into a (B, T) tensor of inputs and the same shifted by one
 # for targets. The chunks never talk to each other; batching only keeps the hardware busy. With the
@@ -160,7 +161,7 @@ for b in range(2):  # the first two rows, spelled out
         print(f"when input is {xb[b, : t + 1].tolist()} the target: {yb[b, t]}")
 
 # %% [markdown]
-# ## The simplest baseline: a bigram language model
+# ## Simplest baseline: bigram language model, loss, generation
 #
 # Each token looks up a row of a (vocab, vocab) table and reads it as the logits of the next token. No
 # context at all beyond the current character. Before training, the logits are random, so the loss
@@ -259,7 +260,7 @@ print(decode(bigram_model.generate(torch.zeros((1, 1), dtype=torch.long), max_ne
 # 1..t, never the future it has to predict. The weakest form of talking is averaging: token t gets the
 # mean of the vectors of tokens 1..t ("bag of words", `xbow`). Four ways to compute the same thing:
 #
-# ### Version 1: loops
+# ### Version 1: averaging past context with for loops
 
 # %%
 torch.manual_seed(1337)
@@ -273,7 +274,7 @@ for b in range(B):
         xbow[b, t] = torch.mean(xprev, 0)
 
 # %% [markdown]
-# ### Version 2: a matrix multiply with a lower-triangular matrix
+# ### Version 2: using matrix multiply
 #
 # Multiplying by a lower-triangular matrix whose rows sum to one computes every prefix average at once.
 # The toy version: `a` averages the rows of `b` above and including each row.
@@ -291,7 +292,7 @@ xbow2 = weights @ x  # (T, T) @ (B, T, C) -> (B, T, C): the (T, T) matrix is bro
 assert torch.allclose(xbow, xbow2, atol=1e-6)  # equal up to float32 rounding: the sums run in another order
 
 # %% [markdown]
-# ### Version 3: softmax of a masked matrix
+# ### Version 3: adding softmax
 #
 # Start from zeros ("every token is equally interesting"), set the future to −∞ ("never look there"),
 # and softmax each row: the same averaging matrix. This form is the one that matters: replace the zeros
@@ -349,7 +350,7 @@ lecture.result("wei77", weights[0, 7, 7].item(), lecture=0.2391)
 #   and values come from elsewhere (an encoder's output), the queries from here.
 
 # %% [markdown]
-# ## Scaled attention: why divide by √head_size
+# ## "Scaled" self-attention: why divide by √head_size
 #
 # If q and k have unit variance, q·k sums head_size products and has variance head_size. Fed to softmax,
 # such large scores saturate it: each token attends to one other and ignores the rest, and especially
@@ -373,7 +374,7 @@ lecture.result("softmax_max", torch.softmax(scores, dim=-1).max().item(), lectur
 lecture.result("softmax8_max", torch.softmax(scores * 8, dim=-1).max().item(), lecture="0.8000")
 
 # %% [markdown]
-# ## One head of self-attention in the model
+# ## Inserting a single self-attention block into the network
 #
 # The lecture's model from here on: token embeddings plus position embeddings (so tokens know where they
 # are), then some body, then a linear layer to the vocabulary's logits. The first body is one head as
@@ -444,7 +445,7 @@ model = LanguageModel(Head(n_embd, n_embd, block_size), n_embd, block_size)
 stages["head"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
 
 # %% [markdown]
-# ## Multi-head attention
+# ## Multi-headed self-attention
 #
 # Several heads in parallel, each smaller (4 heads of 8 instead of 1 of 32), their outputs concatenated
 # back to 32 channels: tokens have many different things to look for (vowels, the previous word, the
@@ -498,7 +499,7 @@ model = LanguageModel(MultiHeadAttention(n_embd, 4, block_size, project=False), 
 stages["multihead"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
 
 # %% [markdown]
-# ## Feed-forward: time to think
+# ## Feed-forward layers of the transformer block
 #
 # The tokens gathered information but went straight to the logits without processing it. A small
 # per-token MLP after the attention gives each token computation on what it heard. Attention is the
@@ -514,7 +515,7 @@ model = LanguageModel(body, n_embd, block_size)
 stages["ffwd"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
 
 # %% [markdown]
-# ## Blocks, residual connections and projections
+# ## Residual connections
 #
 # A transformer repeats communicate-then-compute in blocks. Stacked naively (three blocks) the network
 # gets deep and hard to optimise. Residual connections fix that: each block *adds* its output to a
@@ -562,7 +563,7 @@ model = LanguageModel(body, n_embd, block_size)
 stages["residual"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
 
 # %% [markdown]
-# ## LayerNorm
+# ## LayerNorm and its relationship to batchnorm
 #
 # The second trick for deep networks: normalise each token's vector to zero mean and unit variance over
 # its channels, then scale and shift by learned `weight` and `bias`. Unlike batch norm (lecture 4) it
@@ -611,7 +612,7 @@ model = LanguageModel(body, n_embd, block_size, final_norm=LayerNorm(n_embd))
 stages["layernorm"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
 
 # %% [markdown]
-# ## Dropout, and scaling the model up
+# ## Scaling up the model, adding dropout
 #
 # Dropout zeroes a random fraction of activations at every training step (attention weights, and each
 # branch's output before it joins the stream), so the network cannot lean on any single path: it trains
@@ -658,7 +659,7 @@ torch.manual_seed(1337)
 print(decode(gpt.generate(torch.zeros((1, 1), dtype=torch.long), max_new_tokens=lecture.steps(500, 200))[0].tolist()))
 
 # %% [markdown]
-# ## The loss at each stage of the build
+# ## The loss at each stage of the build (ours vs the lecture's)
 #
 # Every stage up to LayerNorm trained for the same number of steps on the same batches, its val loss
 # averaged over the same batches; the last row is the scaled-down model above. The lecture trained its
@@ -692,31 +693,40 @@ ax.legend()
 lecture.savefig(fig, "stages.png", docs=True)
 
 # %% [markdown]
-# ## What the heads look at
+# ## What the heads look at (attention heatmaps)
 #
 # The attention weights of the trained model on a line of Shakespeare: row t shows how token t spreads
-# its attention over tokens 1..t (the upper triangle is the mask). Some heads look mostly at the
-# previous character or two, others spread over the word or the line.
+# its attention over tokens 1..t (the upper triangle is the mask). In the full run, most first-layer
+# heads put nearly all their weight on the current character itself (the bright diagonal), passing on
+# what it is; last-layer heads depend on the text, and a vertical stripe is a position that many later
+# tokens keep looking back at. The printout measures it: the mean weight on the token itself and on the
+# one before it.
 
 # %%
 line = "ROMEO:\nBut soft, what light through yonder window breaks?"[: scaled["block_size"]]
 with torch.no_grad():
     gpt(torch.tensor([encode(line)]))
 first, last = gpt.body[0].sa.heads, gpt.body[-1].sa.heads
-fig, axes = plt.subplots(2, len(first), figsize=(3.2 * len(first), 6.6))
+fig, axes = plt.subplots(2, len(first), figsize=(3.2 * len(first), 6.8))
 labels = [ch if ch != "\n" else "\\n" for ch in line]
 for row, (layer_name, heads) in enumerate((("first", first), ("last", last))):
     for col, head in enumerate(heads):
+        weights = head.weights[0]  # (T, T)
+        print(
+            f"{layer_name} layer, head {col}: {weights.diagonal().mean():.2f} on itself, "
+            f"{weights.diagonal(-1).mean():.2f} on the previous character"
+        )
         ax = axes[row, col]
-        ax.imshow(head.weights[0].numpy(), cmap="viridis", vmin=0, vmax=1)
+        ax.imshow(weights.numpy(), cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"{layer_name} layer, head {col}", fontsize=9)
         ax.set_xticks(range(len(line)), labels, fontsize=4)
         ax.set_yticks(range(len(line)), labels, fontsize=4)
+fig.suptitle(f"attention weights on {line!r} (row: the token attending)", fontsize=10)
 fig.tight_layout()
 lecture.savefig(fig, "attention.png", docs=True, dpi=80)
 
 # %% [markdown]
-# ## From the lecture's model to `nanogpt/model.py`
+# ## Walkthrough of nanoGPT: batched multi-headed self-attention (`nanogpt/model.py`)
 #
 # `nanogpt.model.GPT` is the model we just built, with the lecture's loops fused and three changes from
 # nanoGPT / GPT-2: GELU instead of ReLU, weight tying (the logits layer reuses the token embedding matrix,
@@ -759,7 +769,7 @@ for sdpa in (True, False):
 lecture.result("package_logits_diff", (our_logits - package_logits).abs().max().item(), lecture="-", fmt=".1e")
 
 # %% [markdown]
-# ## Pretraining and fine-tuning
+# ## Back to ChatGPT: pretraining vs fine-tuning
 #
 # What we trained is a decoder-only transformer doing *pretraining*: it babbles text that looks like its
 # training data. ChatGPT starts the same way, only at scale (GPT-3: 175B parameters, some 300B tokens of
