@@ -82,7 +82,13 @@ def notebooks(session: nox.Session) -> None:
 
     jupytext, nbclient and ipykernel are installed in this session only (shared's `notebooks` extra)."""
     lectures = [package for package in PACKAGES if (ROOT / package / "lectures").is_dir()]
-    session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *(str(ROOT / p) for p in lectures if p != "shared"))
+    # each package with its `lectures` extra where it has one (minbpe's sentencepiece comparison)
+    packages = [
+        f"{ROOT / p}[lectures]" if "\nlectures = " in (ROOT / p / "pyproject.toml").read_text() else str(ROOT / p)
+        for p in lectures
+        if p != "shared"
+    ]
+    session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *packages)
     out = ROOT / "out" / "notebooks"
     targets = session.posargs or [str(ROOT / package) for package in lectures]
     session.run("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), env=_mirror_env())
