@@ -195,7 +195,8 @@ assert torch.equal(package_bigram(xb, yb)[1], loss)
 lecture.result("uniform", -math.log(1 / vocab_size), lecture=4.17, fmt=".2f")
 lecture.result("bigram_init", loss.item(), lecture=4.8786)
 
-# generating: start from token 0 (a newline), sample the next character, append, repeat
+# generating: start from token 0 (a newline), sample the next character, append, repeat; the random
+# stream continues from the seed above, so this is the lecture's very gibberish
 sample = package_bigram.generate(torch.zeros((1, 1), dtype=torch.long), max_new_tokens=100)
 print(decode(sample[0].tolist()))
 
@@ -204,9 +205,9 @@ print(decode(sample[0].tolist()))
 #
 # AdamW, batches of 32, and a loss averaged over many batches of each split (`estimate_loss`): a single
 # batch's loss is too noisy to compare models by. The lecture's `bigram.py` used a learning rate of 1e-2
-# and 3,000 steps and ended near 2.49 on val (it prints 2.57 for one training batch in the notebook after
-# 10,000 steps at 1e-3). Samples now look like words-ish, but a character seeing only one character
-# back cannot do much better.
+# and 3,000 steps and ended near 2.49 on val (the notebook's 10,000 steps at 1e-3 end near 2.5 too).
+# Samples now have word-sized lumps, spaces and line breaks, but a model that sees only the last
+# character cannot do much better.
 
 # %%
 eval_iters = lecture.steps(full=200, fast=20)

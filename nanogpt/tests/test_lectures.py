@@ -80,6 +80,8 @@ def test_stage_losses_in_fast_mode(walkthrough):
 def test_progress_and_samples_printed(walkthrough):
     proc, _, _ = walkthrough
     assert "when input is [18] the target: 47" in proc.stdout
+    lecture_sample = "\nSKIcLT;AcELMoTbvZv C?nq-QE33:CJqkOKH-q;:la!oiywkHjgChzbQ?u!3bLIgwevmyFJGUGp\n"
+    assert lecture_sample in proc.stdout  # the untrained bigram's gibberish, as the lecture printed it
     assert "MultiHeadAttention == nanogpt.model.CausalSelfAttention" in proc.stdout
     assert proc.stdout.count(" steps in ") == 7  # seven trainings: six stages and the scaled model
 
