@@ -65,14 +65,11 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.
 
 
 def enable_tf32() -> None:
-    """fp32 matmuls and convolutions that remain under autocast run on tensor cores (TF32), through the
-    fp32_precision API of torch >= 2.9 (allow_tf32 is deprecated there), else set_float32_matmul_precision."""
-    matmul = getattr(torch.backends.cuda.matmul, "fp32_precision", None)
-    if matmul is None:
-        torch.set_float32_matmul_precision("high")
-        return
-    torch.backends.cuda.matmul.fp32_precision = "tf32"
-    torch.backends.cudnn.conv.fp32_precision = "tf32"
+    """fp32 matmuls that remain under autocast run on tensor cores (TF32). set_float32_matmul_precision("high")
+    is the API that keeps every reader consistent: it sets torch.backends.cuda.matmul.fp32_precision to "tf32",
+    while setting that leaf alone makes torch.get_float32_matmul_precision() (which inductor calls) raise for
+    "mixing" APIs, and the allow_tf32 flags are deprecated. cuDNN convolutions use TF32 by default."""
+    torch.set_float32_matmul_precision("high")
 
 
 def grad_norm_and_clip(parameters, max_norm: float) -> torch.Tensor:

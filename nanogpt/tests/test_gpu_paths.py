@@ -56,14 +56,14 @@ def test_process_group_options():
     assert distributed.process_group_options(cuda, "gloo") == {"backend": "gloo"}
 
 
-def test_tf32_through_the_fp32_precision_api():
-    before = torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision
+def test_tf32_through_the_current_api_that_every_reader_accepts():
     try:
         enable_tf32()
         assert torch.backends.cuda.matmul.fp32_precision == "tf32"
-        assert torch.backends.cudnn.conv.fp32_precision == "tf32"
+        # what inductor and older code read must not raise "mix of the legacy and new APIs"
+        assert torch.get_float32_matmul_precision() == "high" and torch.backends.cuda.matmul.allow_tf32
     finally:
-        torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision = before
+        torch.set_float32_matmul_precision("highest")  # torch's default
 
 
 def test_ranks_evaluate_disjoint_batches_whose_sums_make_the_whole(tiny_config, monkeypatch):
