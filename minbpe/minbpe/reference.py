@@ -9,10 +9,13 @@ costs time in proportion to the whole text, not to the places where the pair occ
 from minbpe.unicode16 import valid_unicode
 
 
-def get_stats(ids: list[int], counts: dict[tuple[int, int], int]) -> None:
-    """Add the number of occurrences of each adjacent pair in `ids` to `counts`."""
+def get_stats(ids: list[int], counts: dict[tuple[int, int], int] | None = None) -> dict[tuple[int, int], int]:
+    """Add the number of occurrences of each adjacent pair in `ids` to `counts` (a new dict by default); return it.
+    Pairs enter the dict in the order they first occur."""
+    counts = {} if counts is None else counts
     for pair in zip(ids, ids[1:], strict=False):
         counts[pair] = counts.get(pair, 0) + 1
+    return counts
 
 
 def merge(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
@@ -29,8 +32,9 @@ def merge(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
 
 
 def best_pair(counts: dict[tuple[int, int], int]) -> tuple[int, int]:
-    """The most frequent pair; among equally frequent pairs, the smallest (the fast trainer's rule too)."""
-    return min(counts, key=lambda pair: (-counts[pair], pair))
+    """The most frequent pair; among equally frequent pairs, the first one counted. `counts` is filled in text
+    order, so that is the pair that occurs first in the text (the original minbpe's rule; the fast trainer's)."""
+    return max(counts, key=counts.get)  # max keeps the first of equal values
 
 
 def learn_merges(chunks: list[list[int]], first_id: int, num_merges: int):

@@ -7,7 +7,10 @@ merge cost time in proportion to its occurrences rather than to the whole text:
 - pair counts are updated only around the places where a merge happened;
 - the next pair comes from a heap of (-count, pair); an entry whose count has changed since it was
   pushed is stale and skipped when it reaches the top ("lazy invalidation").
-Ties go to the smallest pair, as in reference.py, so both learn the same merges in the same order.
+Ties go to the pair that occurs first in the text as it stands (the original minbpe's rule: `max` over a
+dict filled in text order), as in reference.py, so both learn the same merges in the same order. The chunks
+come in the order of their first appearance, so "first in the text" is the first chunk that holds the pair,
+then the pair's first position in it.
 """
 
 import heapq
@@ -64,12 +67,26 @@ def learn_merges(chunks: dict[tuple[int, ...], int], first_id: int, num_merges: 
     heap = [(-count, pair) for pair, count in counts.items()]
     heapq.heapify(heap)
 
+    def first_occurrence(pair: str) -> tuple[int, int]:
+        """(chunk, position) of the pair's first occurrence in the text as it stands."""
+        return min((w, words[w].find(pair)) for w in set(where[pair]) if pair in words[w])
+
     for new_id in range(first_id, first_id + num_merges):
         while heap and counts.get(heap[0][1]) != -heap[0][0]:
             heapq.heappop(heap)  # stale: the pair's count changed after this entry was pushed
         if not heap:
             return
         _, pair = heapq.heappop(heap)
+        tied = [pair]  # every other pair with the same count: the one that occurs first in the text wins
+        while heap and -heap[0][0] == counts[pair]:
+            _, other = heapq.heappop(heap)
+            if counts.get(other) == counts[pair] and other not in tied:  # (stale and repeated entries go)
+                tied.append(other)
+        if len(tied) > 1:
+            pair = min(tied, key=first_occurrence)
+            for other in tied:
+                if other != pair:
+                    heapq.heappush(heap, (-counts[other], other))
         count, new = counts.pop(pair), chr(new_id)
         changed = defaultdict(int)  # pair -> change in its count
         for w in set(where.pop(pair)):

@@ -44,9 +44,12 @@ def test_model_file_format(tmp_path):
     tokenizer.register_special_tokens({"<|end|>": 300})
     tokenizer.save(tmp_path / "tok")
     lines = (tmp_path / "tok.model").read_text().splitlines()
-    assert lines[:2] == ["minbpe v1", "pattern "]
+    assert lines[:2] == ["minbpe v2", "pattern "]
     assert lines[2] == "bytes " + " ".join(map(str, range(256)))
-    assert lines[3:] == ["merges 3", "97 97", "97 98", "256 257", "special 1", "300 <|end|>"]
+    assert lines[3:] == ["merges 3", "97 97", "256 97", "257 98", "special 1", "300 <|end|>"]
+    # our files before v2 said "minbpe v1" in the same layout: still read
+    (tmp_path / "old.model").write_text("\n".join(["minbpe v1", *lines[1:]]) + "\n")
+    assert BasicTokenizer().load(tmp_path / "old.model").merges == tokenizer.merges
 
 
 def test_pretrained_survives_save_and_load(tmp_path, pretrained):
@@ -97,14 +100,14 @@ def write_model(tmp_path, text: str | bytes):
 
 
 BYTES = " ".join(map(str, range(256)))
-GOOD = f"minbpe v1\npattern \nbytes {BYTES}\nmerges 2\n97 97\n256 98\nspecial 1\n300 <|e|>\n"
+GOOD = f"minbpe v2\npattern \nbytes {BYTES}\nmerges 2\n97 97\n256 98\nspecial 1\n300 <|e|>\n"
 
 
 @pytest.mark.parametrize(
     "text, line, message",
     [
         ("", 1, "file ends early: expected the header"),
-        ("minbpe v2\n", 1, "unsupported format version 'minbpe v2'"),
+        ("minbpe v3\n", 1, "unsupported format version 'minbpe v3'"),
         ("PK\x03\x04 zip", 1, "not a minbpe model"),
         (GOOD.replace("pattern \n", "pattern [a-\n"), 2, "invalid split pattern"),
         (GOOD.replace("pattern \n", ""), 2, "expected 'pattern ...'"),

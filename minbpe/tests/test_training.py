@@ -32,7 +32,9 @@ def test_wikipedia_example(cls):
     tokenizer = cls()
     tokenizer.train("aaabdaaabac", 256 + 3)
     assert tokenizer.encode("aaabdaaabac") == [258, 100, 258, 97, 99]
-    assert tokenizer.merges == {(97, 97): 256, (97, 98): 257, (256, 257): 258}
+    # Wikipedia's X = ZY (aa, ab, aa+ab) breaks the tie for the second merge the other way; the original
+    # minbpe (and we) take the pair seen first, aa+a, then aaa+b: the same ids in the end
+    assert tokenizer.merges == {(97, 97): 256, (256, 97): 257, (257, 98): 258}
     assert tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac"
 
 
@@ -41,8 +43,8 @@ def test_verbose_prints_each_merge(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         "merge 1: (97, 97) -> 256 [aa] x4",
-        "merge 2: (97, 98) -> 257 [ab] x2",
-        "merge 3: (256, 257) -> 258 [aaab] x2",
+        "merge 2: (256, 97) -> 257 [aaa] x2",
+        "merge 3: (257, 98) -> 258 [aaab] x2",
     ]
 
 
@@ -116,13 +118,18 @@ def test_reference_training_continues_from_existing_merges_too():
     assert fast.merges == slow.merges
 
 
-def test_ties_go_to_the_smallest_pair():
-    # every pair occurs once: the order is the pairs' order, whichever is seen first in the text
+def test_ties_go_to_the_pair_that_occurs_first_in_the_text():
+    # every pair occurs once: the first one in the text wins, as in the original minbpe (not the smallest, xa)
     for cls in (BasicTokenizer, RegexTokenizer):
         for flag in (False, True):
             tokenizer = cls()
             tokenizer.train("zyxa", 259, reference=flag)
-            assert list(tokenizer.merges) == [(120, 97), (121, 256), (122, 257)]  # xa, then y+xa, z+yxa
+            assert list(tokenizer.merges) == [(122, 121), (256, 120), (257, 97)]  # zy, then zy+x, zyx+a
+    # across chunks: "cd" and "ab" occur twice each; "cd" comes first in the text
+    for flag in (False, True):
+        tokenizer = RegexTokenizer(r"\S+|\s+")
+        tokenizer.train("cd ab cd ab", 257, reference=flag)
+        assert list(tokenizer.merges) == [(99, 100)]
 
 
 def test_regex_merges_never_cross_pieces():
@@ -139,7 +146,7 @@ def test_regex_merges_never_cross_pieces():
 def test_basic_merges_cross_spaces():
     tokenizer = BasicTokenizer()
     tokenizer.train("e te te te te", 258)
-    assert tokenizer.vocab[256] == b" t" and tokenizer.vocab[257] == b"e t"
+    assert tokenizer.vocab[256] == b"e " and tokenizer.vocab[257] == b"e t"  # "e ", " t", "te" tie: "e " is first
 
 
 def test_training_continues_from_existing_merges():
@@ -154,7 +161,7 @@ def test_training_continues_from_existing_merges():
 def test_training_stops_when_nothing_is_left_to_merge():
     tokenizer = BasicTokenizer()
     tokenizer.train("abcd", 1000)
-    assert tokenizer.merges == {(97, 98): 256, (99, 100): 257, (256, 257): 258}  # ties: smallest pair
+    assert tokenizer.merges == {(97, 98): 256, (256, 99): 257, (257, 100): 258}  # ties: the first in the text
     assert tokenizer.encode("abcd") == [258]
 
 
