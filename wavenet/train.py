@@ -5,12 +5,12 @@
     python train.py --model flat --block-size 3 --n-embd 10 --n-hidden 200   # the lecture's starting point
     python train.py --steps 2000         # a quick look
 
-Writes to --out-dir: metrics.json, loss.png, samples.txt, model.pt.
+Writes to --out-dir: metrics.json, loss.png, samples.txt, model.pt (sample more names from it with sample.py).
 """
 
 import argparse
+import math
 import time
-from pathlib import Path
 
 import torch
 
@@ -28,8 +28,8 @@ from wavenet.trainer import (
     train,
 )
 from zero_to_hero import UserError, run_main
-from zero_to_hero.device import pick_device, seed_everything
-from zero_to_hero.files import write_json
+from zero_to_hero.device import parse_threads, pick_device, seed_everything, set_threads
+from zero_to_hero.files import prepare_out_dir, write_json
 
 
 def parse_args(argv=None):
@@ -73,23 +73,26 @@ def parse_args(argv=None):
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument(
         "--threads",
-        type=int,
-        default=1,
-        help="CPU threads for torch; the matrices are tiny, so extra threads mostly wait on each other",
+        default="1",
+        help="CPU threads for torch, a number or auto (the cores no other process keeps busy); the matrices are "
+        "tiny, so extra threads mostly wait on each other",
     )
     p.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines")
     p.add_argument("--samples", type=int, default=20, help="names to sample after training")
     p.add_argument("--out-dir", default="out/<model>", help="folder for metrics.json, loss.png, samples.txt, model.pt")
+    p.add_argument("--overwrite", action="store_true", help="train into an --out-dir that already holds a model.pt")
     args = p.parse_args(argv)
     for name in ("steps", "batch_size", "n_embd", "n_hidden", "log_every"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if not args.lr > 0:
-        raise UserError(f"--lr must be positive, got {args.lr}")
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        raise UserError(f"--lr must be a positive number, got {args.lr}")
     if args.samples < 0:
         raise UserError(f"--samples cannot be negative, got {args.samples}")
-    if args.threads < 1:
-        raise UserError(f"--threads must be at least 1, got {args.threads}")
+    try:
+        parse_threads(args.threads)
+    except UserError as e:
+        raise UserError(f"--{e}") from None
     return args
 
 
@@ -97,7 +100,12 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     Config(block_size=args.block_size, model=args.model)  # a block size the model can't take fails before any work
     device = pick_device(args.device)
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
+    out_dir = prepare_out_dir(args.out_dir.replace("<model>", args.model))  # before training, not after it
+    if (out_dir / "model.pt").exists() and not args.overwrite:
+        raise UserError(
+            f"{out_dir} already holds a trained model.pt; replace it with --overwrite, or choose another --out-dir"
+        )
 
     words = read_words(args.input)
     vocab = Vocabulary.from_words(words)
@@ -152,8 +160,6 @@ def main(argv=None) -> dict:
         "threads": torch.get_num_threads(),
         "samples": names,
     }
-    out_dir = Path(args.out_dir.replace("<model>", args.model))
-    out_dir.mkdir(parents=True, exist_ok=True)
     plot_losses(losses, out_dir / "loss.png", title=f"{args.model}: val {result['val']:.4f}")
     (out_dir / "samples.txt").write_text("\n".join(names) + "\n")
     save_checkpoint(model, config, args.model, vocab, out_dir / "model.pt")

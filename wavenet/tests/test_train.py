@@ -81,7 +81,10 @@ def run_cli(*args):
         (["--block-size", "0", "--model", "flat"], "block size must be at least 1, got 0"),
         (["--input", "/nonexistent/names.txt"], "missing file"),
         (["--steps", "0"], "--steps must be at least 1"),
-        (["--lr", "-1"], "--lr must be positive"),
+        (["--lr", "-1"], "--lr must be a positive number"),
+        (["--lr", "nan"], "--lr must be a positive number"),
+        (["--lr", "inf"], "--lr must be a positive number"),
+        (["--threads", "0"], "--threads must be 'auto' or a whole number >= 1"),
         (["--device", "tpu"], "unknown device"),
     ],
 )
@@ -119,3 +122,42 @@ def test_bad_block_size_is_one_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().count("\n") == 0  # one line: the problem and the fix
     assert "for the hierarchical model, got 3; --model flat takes any block size" in result.stderr
+
+
+def test_out_dir_is_checked_before_training_and_a_model_is_not_overwritten(tmp_path, word_file):
+    (tmp_path / "file").write_text("x")
+    result = run_cli("--input", str(word_file), "--steps", "3", "--out-dir", str(tmp_path / "file"))
+    assert result.returncode == 2 and "is a file, not a folder" in result.stderr and "step" not in result.stdout
+    out = tmp_path / "out"
+    assert run_cli("--input", str(word_file), "--steps", "3", "--out-dir", str(out)).returncode == 0
+    saved = (out / "model.pt").read_bytes()
+    again = run_cli("--input", str(word_file), "--steps", "3", "--out-dir", str(out), "--seed", "7")
+    assert (
+        again.returncode == 2 and "already holds a trained model.pt" in again.stderr and "--overwrite" in again.stderr
+    )
+    assert (out / "model.pt").read_bytes() == saved
+    replaced = run_cli("--input", str(word_file), "--steps", "3", "--out-dir", str(out), "--seed", "7", "--overwrite")
+    assert replaced.returncode == 0 and (out / "model.pt").read_bytes() != saved
+
+
+def test_sample_py_samples_a_saved_model(tmp_path, word_file):
+    out = tmp_path / "out"
+    assert run_cli("--input", str(word_file), "--steps", "3", "--out-dir", str(out), "--model", "flat").returncode == 0
+    sample_py = [sys.executable, "sample.py", "--out-dir", str(out), "-n", "5", "--seed", "3"]
+    first = subprocess.run(sample_py, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(sample_py, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"flat model from {out / 'model.pt'}:") and len(first.stdout.splitlines()) == 6
+    assert first.stdout == second.stdout  # seeded
+    missing = subprocess.run(
+        [*sample_py[:2], "--out-dir", str(tmp_path / "none")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no model at")
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 7, 9, 10, 11, 100])
+def test_tiny_word_lists_train_with_every_split_non_empty(n):
+    from wavenet.data import split_words
+
+    splits = split_words([f"w{i}" for i in range(n)], seed=0)
+    assert all(len(words) >= 1 for words in splits.values()) and sum(map(len, splits.values())) == n

@@ -58,10 +58,9 @@ def split_words(words: list[str], seed: int, fractions=(0.8, 0.1)) -> dict[str, 
         raise UserError(f"need at least 3 words for a train/val/test split, got {len(words)}")
     shuffled = list(words)
     random.Random(seed).shuffle(shuffled)
-    n1 = int(fractions[0] * len(shuffled))
-    n2 = int((fractions[0] + fractions[1]) * len(shuffled))
-    n1, n2 = max(n1, 1), max(n2, n1 + 1)
-    n2 = min(n2, len(shuffled) - 1)
+    n = len(shuffled)
+    n1 = min(max(int(fractions[0] * n), 1), n - 2)  # every split gets at least one word
+    n2 = min(max(int((fractions[0] + fractions[1]) * n), n1 + 1), n - 1)
     return {"train": shuffled[:n1], "val": shuffled[n1:n2], "test": shuffled[n2:]}
 
 

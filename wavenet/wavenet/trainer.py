@@ -186,7 +186,8 @@ def save_checkpoint(model: Module, config: Config, kind: str, vocab: Vocabulary,
 
 
 def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:
-    """The model (in eval mode), its vocabulary and kind; a file that isn't our checkpoint is a UserError."""
+    """The model (in eval mode, its Config as `model.config`), its vocabulary and kind; a file that isn't our
+    checkpoint is a UserError."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         kind, config, vocab = state["kind"], Config(**state["config"]), Vocabulary(state["chars"])
@@ -200,6 +201,7 @@ def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:
         raise
     except Exception as e:  # unreadable, truncated, or another file: one message, not a traceback
         raise UserError(f"{path} is not a wavenet checkpoint ({type(e).__name__}: {e})") from None
+    model.config = config
     return model.eval(), vocab, kind
 
 
