@@ -4,6 +4,7 @@
     nox -l         # list the sessions
     nox -s minbpe  # one package
     nox -s notebooks     # every lectures/*.py walkthrough executed as a notebook (fast mode)
+    nox -s minbpe_newest_regex, nanogpt_corpora   # parity with the newest regex; nanogpt's optional corpora extra
     nox -s minbpe_bench  # not run by default: minbpe/bench.py, with rustbpe and tokenizers to compare
 
 A package is any top-level folder with a pyproject.toml: new ones are picked up automatically.
@@ -25,7 +26,7 @@ MIRRORS = {
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/pyproject.toml"))
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 
-nox.options.sessions = ["lint", *PACKAGES, "minbpe_newest_regex", "notebooks"]
+nox.options.sessions = ["lint", *PACKAGES, "minbpe_newest_regex", "nanogpt_corpora", "notebooks"]
 nox.options.reuse_existing_virtualenvs = False
 
 
@@ -66,6 +67,16 @@ def minbpe_newest_regex(session: nox.Session) -> None:
     session.chdir(ROOT / "minbpe")
     tests = ["tests/test_pretrained.py", "tests/test_encoding.py"]
     session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or tests), env=_mirror_env())
+
+
+@nox.session
+def nanogpt_corpora(session: nox.Session) -> None:
+    """nanogpt's Parquet and Hugging Face datasets inputs, with its optional `corpora` extra (installed here only)."""
+    session.install(*CONSTRAINTS, str(ROOT / "shared"), f"{ROOT / 'nanogpt'}[test,corpora]")
+    session.chdir(ROOT / "nanogpt")
+    session.run(
+        "pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or ["tests/test_corpora.py"]), env=_mirror_env()
+    )
 
 
 @nox.session(default=False)
