@@ -14,7 +14,6 @@ never timed. With a known GPU (or --peak_flops) each line also gives the model F
 
 import argparse
 import dataclasses
-import json
 import statistics
 import time
 from pathlib import Path
@@ -26,9 +25,10 @@ from nanogpt.config import add_config_arguments, config_from_args
 from nanogpt.mfu import peak_flops, training_flops_per_token
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.shards import VOCAB_SIZE, write_synthetic_shards
-from nanogpt.trainer import Trainer, lr_at
-from zero_to_hero import run_main
+from nanogpt.trainer import Trainer, format_params, lr_at
+from zero_to_hero import UserError, run_main
 from zero_to_hero.device import autocast
+from zero_to_hero.files import prepare_out_dir, write_json
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -110,13 +110,24 @@ def time_generation(trainer: Trainer, rounds: int) -> dict:
     }
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Bad values and an unwritable --json end here, before the model is built."""
+    for flag in ("iters", "rounds", "warmup"):
+        if getattr(args, flag) < 1:
+            raise UserError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if args.json:
+        path = Path(args.json)
+        if path.is_dir():
+            raise UserError(f"--json {path} is a folder; give a file name")
+        prepare_out_dir(path.parent, "--json's folder")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_arguments(parser)
     parser.add_argument("--iters", type=int, default=50, help="timed steps per round (per contender)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, compile)")
-    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
     parser.add_argument("--masked", action="store_true", help="our model with the explicit masked-softmax attention")
     parser.add_argument("--no-peer", action="store_true", help="time only our train step")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's op table for our step")
@@ -124,8 +135,8 @@ def main(argv=None) -> None:
     parser.add_argument("--synthetic", action="store_true", help="random tokens instead of the config's dataset")
     parser.add_argument("--generate", action="store_true", help="time sampling with and without the KV cache")
     cfg, config_file, args = config_from_args(parser, argv, lambda device: CONFIGS / "shakespeare_char_cpu.py")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    check_args(args)
+    cfg = dataclasses.replace(cfg, overwrite=True)  # bench writes no checkpoint: a trained out_dir is fine
     if args.synthetic:  # uniform random tokens: measures speed only, needs no corpus (the plain loop needs one)
         vocab_size = VOCAB_SIZE if cfg.encoding == "gpt2" else 65
         folder = write_synthetic_shards(Path(cfg.data_dir) / f"synthetic-{vocab_size}", vocab_size)["train"][0].parent
@@ -147,14 +158,14 @@ def main(argv=None) -> None:
             check += f"; in {trainer.dtype} they part at position {results['first_divergence_timed_dtype']} (near-ties)"
         print(f"KV cache {speeds['kv_cache']:,.0f} tokens/s, without {speeds['no_cache']:,.0f} tokens/s ({check})")
         if args.json:
-            Path(args.json).write_text(json.dumps({"config": str(config_file), **results}, indent=2) + "\n")
+            write_json(args.json, {"config": str(config_file), **results})
         return
     contenders = {"nanogpt": lambda lr: trainer.train_step(lr_at(100, cfg))}
     if not args.no_peer:
         contenders["plain loop"] = PlainLoop(trainer).train_step
     tokens = trainer.tokens_per_iter  # total_batch_size or batch x block x accumulation
     print(
-        f"config {config_file}: {trainer.raw_model.num_params() / 1e6:.2f}M params, {tokens} tokens/iter, "
+        f"config {config_file}: {format_params(trainer.raw_model.num_params())} params, {tokens} tokens/iter, "
         f"{trainer.device}, {trainer.dtype}, compile={cfg.compile}, threads={torch.get_num_threads()}"
     )
     for step in contenders.values():
@@ -185,7 +196,7 @@ def main(argv=None) -> None:
         results["speedup_vs_plain_loop"] = round(ratio, 3)
         print(f"speedup over the plain loop: {ratio:.2f}x")
     if args.json:
-        Path(args.json).write_text(json.dumps({"config": config_file.__str__(), **results}, indent=2) + "\n")
+        write_json(args.json, {"config": str(config_file), **results})
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 

@@ -7,18 +7,25 @@ python sample.py --out_dir=../nanoGPT/out-shakespeare-char    # a checkpoint wri
 """
 
 import argparse
+import math
 
 from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
 from nanogpt.data import Tokenizer
 from nanogpt.model import GPT
 from nanogpt.nanogpt_format import is_nanogpt_checkpoint, model_from_nanogpt
 from nanogpt.sampling import read_prompt, sample_text
-from zero_to_hero import run_main
+from zero_to_hero import UserError, run_main
 from zero_to_hero.device import pick_device
+
+MIN_TEMPERATURE = 1e-3  # below this, logits / temperature overflow: use 0 (greedy) instead
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The usage examples as written, and every flag's default."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--out_dir", default="out/shakespeare-char", help="folder holding ckpt.pt (from train.py)")
     parser.add_argument(
         "--pretrained", help="a local Hugging Face GPT-2 folder to sample from instead of out_dir's checkpoint"
@@ -34,8 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Bad values end here, before a checkpoint is loaded."""
+    t = args.temperature
+    if not math.isfinite(t) or t < 0 or 0 < t < MIN_TEMPERATURE:
+        raise UserError(f"--temperature must be 0 (greedy) or a finite number >= {MIN_TEMPERATURE}, got {t}")
+    if args.top_k < 1:
+        raise UserError(f"--top_k must be >= 1, got {args.top_k}")
+    if args.num_samples < 1 or args.max_new_tokens < 0:
+        raise UserError("--num_samples must be >= 1 and --max_new_tokens >= 0")
+
+
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
+    check_args(args)
     device = pick_device(args.device)
     if args.pretrained:  # GPT-2's own weights speak GPT-2 BPE
         model, tokenizer = GPT.from_pretrained(args.pretrained), Tokenizer("gpt2")

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from nanogpt.config import add_config_arguments, config_from_args
+from nanogpt.config import add_config_arguments, config_from_args, given_keys
 from nanogpt.sampling import sample_text
 from nanogpt.trainer import Trainer
 from zero_to_hero import run_main
@@ -28,9 +28,9 @@ def default_config_file(device: str) -> Path:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_arguments(parser)
-    cfg, config_file, _ = config_from_args(parser, argv, default_config_file)
-    trainer = Trainer(cfg)
+    add_config_arguments(parser, default_config_file("auto"))  # --help shows what a run here would use
+    cfg, config_file, args = config_from_args(parser, argv, default_config_file)
+    trainer = Trainer(cfg, given=given_keys(args))
     trainer.log(f"config: {config_file}")  # rank 0 only under torchrun
     try:
         metrics = trainer.run()

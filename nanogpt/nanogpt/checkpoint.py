@@ -20,14 +20,47 @@ from zero_to_hero.files import atomic_path
 FILENAME = "ckpt.pt"
 
 
+# what each part of a checkpoint must be; resuming also needs the training state
+STRUCTURE = {"model": dict, "model_kind": str, "model_args": dict, "tokenizer": dict, "config": dict}
+RESUME_STRUCTURE = {"optimizer": dict, "iter_num": int, "best_val_loss": float, "train_seconds": float, "rng": dict}
+CONFIG_KEYS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
+CONFIG_KEYS += ("data_dir",)
+
+
 def save_checkpoint(checkpoint: dict, out_dir, filename: str = FILENAME) -> Path:
     path = Path(out_dir) / filename
-    with atomic_path(path) as tmp:  # a crash mid-save leaves the previous checkpoint intact
-        torch.save(checkpoint, tmp)
+    try:
+        with atomic_path(path) as tmp:  # a crash mid-save leaves the previous checkpoint intact
+            torch.save(checkpoint, tmp)
+    except (OSError, RuntimeError) as e:  # no space left, quota, a folder gone...: torch raises either
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e).strip().splitlines()[0]
+        kept = "the previous one is kept" if path.is_file() else "nothing was written"
+        raise UserError(f"could not write checkpoint {path} ({reason}); {kept}. Free some space and resume") from None
     return path
 
 
-def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME) -> dict:
+def _check_structure(checkpoint: dict, path: Path, for_resume: bool) -> None:
+    """Every part of the right kind, the config complete, the model_args able to build a model."""
+    expected = {**STRUCTURE, **(RESUME_STRUCTURE if for_resume else {})}
+    missing = sorted(set(expected) - set(checkpoint))
+    if missing:
+        raise UserError(f"checkpoint {path} lacks {', '.join(missing)}; it was not written by nanogpt's train.py")
+    for key, kind in expected.items():
+        value = checkpoint[key]
+        if not (isinstance(value, kind) or (kind is float and isinstance(value, int))):
+            raise UserError(
+                f"checkpoint {path}: {key!r} is a {type(value).__name__}, not a {kind.__name__}; train again"
+            )
+    if not for_resume:
+        return  # sampling needs only the model and its tokenizer
+    lacking = [k for k in CONFIG_KEYS if k not in checkpoint["config"]]
+    if lacking:
+        raise UserError(f"checkpoint {path}: its config lacks {', '.join(lacking)}; it cannot be resumed")
+    if "sampler" not in checkpoint["rng"]:
+        raise UserError(f"checkpoint {path}: its rng lacks the sampler's state; it cannot be resumed")
+
+
+def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME, for_resume: bool = False) -> dict:
     """The checkpoint in out_dir, every tensor on the CPU whatever `device` (kept for callers; ignored):
     the random-number generators' states must be CPU byte tensors (set_rng_state rejects GPU ones), and
     load_state_dict / .to(device) move weights and optimizer state to where the model is."""
@@ -39,11 +72,11 @@ def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME) -> dict:
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
-    if {"model", "model_args"} <= keys and "model_kind" not in keys:
+    if {"model", "model_args"} <= keys and "model_kind" not in keys and not for_resume:
         return checkpoint  # nanoGPT's format (see nanogpt_format.py): sample.py reads it
-    missing = {"model", "model_kind", "model_args", "tokenizer", "config"} - keys
-    if missing:
-        raise UserError(f"checkpoint {path} lacks {', '.join(sorted(missing))}; it was not written by nanogpt")
+    if not keys:
+        raise UserError(f"checkpoint {path} is not a dict of weights and settings; it was not written by nanogpt")
+    _check_structure(checkpoint, path, for_resume)
     return checkpoint
 
 
@@ -54,7 +87,13 @@ def build_model(kind: str, model_args: dict):
 
 
 def model_from_checkpoint(checkpoint: dict):
-    """(model, tokenizer) rebuilt from a checkpoint, weights loaded."""
-    model = build_model(checkpoint["model_kind"], checkpoint["model_args"])
-    model.load_state_dict(checkpoint["model"])
-    return model, Tokenizer.from_meta(checkpoint["tokenizer"])
+    """(model, tokenizer) rebuilt from a checkpoint, weights loaded; a mismatch between the weights and the
+    model_args is a UserError."""
+    try:
+        model = build_model(checkpoint["model_kind"], checkpoint["model_args"])
+        model.load_state_dict(checkpoint["model"])
+        tokenizer = Tokenizer.from_meta(checkpoint["tokenizer"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        reason = str(e).strip().splitlines()[0]
+        raise UserError(f"checkpoint does not match its own config ({reason}); train again") from None
+    return model, tokenizer

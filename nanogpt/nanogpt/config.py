@@ -7,12 +7,15 @@ against the key's type; an unknown key or a bad value is a UserError that lists 
 """
 
 import argparse
+import contextlib
 import dataclasses
+import math
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zero_to_hero import UserError
+from zero_to_hero.device import parse_threads
 
 
 def _key(default, help: str):
@@ -24,6 +27,7 @@ class TrainConfig:
     # I/O
     out_dir: str = _key("out/shakespeare-char", "folder for ckpt.pt and metrics.json")
     init_from: str = _key("scratch", "scratch, resume (out_dir/ckpt.pt), or OpenAI's gpt2, gpt2-medium, -large, -xl")
+    overwrite: bool = _key(False, "train from scratch into an out_dir that holds a checkpoint, replacing it")
     eval_interval: int = _key(250, "evaluate train/val loss (and maybe checkpoint) every this many iterations")
     eval_iters: int = _key(50, "batches per split in each evaluation")
     log_interval: int = _key(50, "print a progress line every this many iterations")
@@ -73,6 +77,7 @@ class TrainConfig:
     device: str = _key("auto", "auto, cpu, cuda, cuda:N or mps")
     dtype: str = _key("auto", "auto, float32, bfloat16 or float16 (auto: bf16 on CUDA that has it, else fp32)")
     compile: bool = _key(False, "torch.compile the model (pays on GPUs; on a CPU ~3.5% after ~30 s of compiling)")
+    threads: str = _key("auto", "torch CPU threads: a number, or auto (the cores no other process keeps busy)")
     backend: str = _key("auto", "torch.distributed backend under torchrun: auto (nccl on CUDA, else gloo), nccl, gloo")
     peak_flops: float = _key(0.0, "the GPU's peak FLOP/s for the MFU figure (0 = look its name up in nanogpt/mfu.py)")
 
@@ -116,6 +121,8 @@ def load_config_file(path) -> dict:
         namespace = runpy.run_path(str(path))
     except Exception as e:  # a config file is user code: show its error in one line
         raise UserError(f"config file {path} failed: {type(e).__name__}: {e}") from None
+    except SystemExit as e:  # sys.exit() in a config file would otherwise end the run silently, status 0
+        raise UserError(f"config file {path} called sys.exit({e.code!r}); a config file only assigns keys") from None
     values = {k: v for k, v in namespace.items() if not k.startswith("_") and not callable(v)}
     values = {k: v for k, v in values.items() if type(v).__name__ != "module"}
     return {k: _check(k, v, str(path)) for k, v in values.items()}
@@ -165,8 +172,18 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError(f"dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.n_embd % cfg.n_head:
         raise UserError(f"n_embd ({cfg.n_embd}) must be a multiple of n_head ({cfg.n_head})")
+    for key in [f.name for f in dataclasses.fields(cfg) if f.type is float]:
+        if not math.isfinite(getattr(cfg, key)):
+            raise UserError(f"config key {key!r} must be a finite number, got {getattr(cfg, key)}")
     if cfg.learning_rate <= 0 or cfg.min_lr < 0:
         raise UserError("learning_rate must be > 0 and min_lr >= 0")
+    for key in ("weight_decay", "grad_clip"):
+        if getattr(cfg, key) < 0:
+            raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
+    for key in ("beta1", "beta2"):
+        if not 0.0 <= getattr(cfg, key) < 1.0:
+            raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
+    parse_threads(cfg.threads)  # 'auto' or a number >= 1
     if cfg.total_batch_size:
         micro = cfg.batch_size * cfg.block_size
         if cfg.total_batch_size % micro:
@@ -191,12 +208,20 @@ def accumulation_steps(cfg: TrainConfig, world_size: int = 1) -> int:
     return steps
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """A positional config file and one --key=value flag per config key (so --help lists them all)."""
+def add_config_arguments(parser: argparse.ArgumentParser, default_config_file=None) -> None:
+    """A positional config file and one --key=value flag per config key (so --help lists them all). Each flag's
+    help shows the value a run without it uses: default_config_file's where it sets the key, else the default."""
     parser.allow_abbrev = False  # --n_lay=2 must not silently mean --n_layer=2
     parser.add_argument("config", nargs="?", help="a config file (default: one chosen for the device)")
+    defaults = {}
+    if default_config_file is not None:
+        with contextlib.suppress(UserError):
+            defaults = load_config_file(default_config_file)
     for name, f in KEYS.items():
-        parser.add_argument(f"--{name}", metavar=f.type.__name__.upper(), help=f"{f.metadata['help']} ({f.default!r})")
+        value = defaults.get(name, f.default)
+        parser.add_argument(f"--{name}", metavar=f.type.__name__.upper(), help=f"{f.metadata['help']} ({value!r})")
+    if defaults:
+        parser.epilog = f"Defaults in parentheses: this device's config, {default_config_file}, then the built-in ones."
 
 
 def config_from_args(parser: argparse.ArgumentParser, argv, default_config_file):
@@ -207,3 +232,9 @@ def config_from_args(parser: argparse.ArgumentParser, argv, default_config_file)
     overrides = {k: getattr(args, k) for k in KEYS if getattr(args, k) is not None}  # text, checked by _check
     config_file = args.config or default_config_file(overrides.get("device", "auto"))
     return load_config(config_file, overrides), config_file, args
+
+
+def given_keys(args: argparse.Namespace) -> set[str]:
+    """The keys the user set: by a --key=value flag or in a config file named on the command line."""
+    keys = {k for k in KEYS if getattr(args, k, None) is not None}
+    return keys | set(load_config_file(args.config)) if args.config else keys

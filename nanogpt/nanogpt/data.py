@@ -21,6 +21,7 @@ import torch
 
 from zero_to_hero import UserError
 from zero_to_hero.datasets import read_text
+from zero_to_hero.encodings import get_encoding
 
 
 @contextlib.contextmanager
@@ -47,6 +48,40 @@ def write_json_unique(path, data) -> None:
 
 ENCODINGS = ("char", "gpt2")
 TRAIN_FRACTION = 0.9
+MAX_VOCAB = 65_536  # token ids are stored as uint16
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _prepared_problem(folder: Path, digest: str, encoding: str) -> tuple[dict | None, str | None]:
+    """(meta, None) when folder holds this text, prepared whole; (None, why not) when it must be (re)prepared."""
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        return None, None  # never prepared: nothing to report
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError):
+        return None, f"{meta_path} is corrupt"
+    if meta.get("sha256") != digest or meta.get("encoding") != encoding:
+        return None, None  # another text or encoding: prepared anew, as always
+    for split in ("train", "val"):
+        path = folder / f"{split}.bin"
+        tokens = meta.get(f"{split}_tokens")
+        if not path.is_file():
+            return None, f"{path} is missing"
+        if not isinstance(tokens, int) or path.stat().st_size != 2 * tokens:
+            return None, f"{path} holds {path.stat().st_size:,} bytes, not the {tokens!r} tokens meta.json lists"
+        if f"{split}_sha256" in meta and _file_sha256(path) != meta[f"{split}_sha256"]:
+            return None, f"{path} does not match the checksum in meta.json"
+    return meta, None
 
 
 class Tokenizer:
@@ -61,9 +96,7 @@ class Tokenizer:
             self.stoi = {ch: i for i, ch in enumerate(self.itos)}
             self.vocab_size = len(self.itos)
         else:
-            import tiktoken
-
-            self._bpe = tiktoken.get_encoding("gpt2")
+            self._bpe = get_encoding("gpt2")
             self.vocab_size = self._bpe.n_vocab  # 50257
 
     @classmethod
@@ -104,20 +137,28 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     folder = Path(folder)
     digest = hashlib.sha256(text.encode()).hexdigest()
     meta_path = folder / "meta.json"
-    if meta_path.is_file() and (folder / "train.bin").is_file() and (folder / "val.bin").is_file():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("sha256") == digest and meta.get("encoding") == encoding:
-            return meta
+    meta, problem = _prepared_problem(folder, digest, encoding)
+    if meta is not None:
+        return meta
+    if problem:
+        print(f"{problem}: preparing {folder} again")
     tokenizer = Tokenizer(encoding, "".join(sorted(set(text))))
+    if tokenizer.vocab_size > MAX_VOCAB:
+        raise UserError(
+            f"data set {dataset!r} has {tokenizer.vocab_size:,} distinct characters; token files hold at most "
+            f"{MAX_VOCAB:,} (uint16): use encoding='gpt2' or a text with fewer symbols"
+        )
     ids = np.array(tokenizer.encode(text), dtype=np.uint16)
     n_train = int(len(ids) * TRAIN_FRACTION)
     if n_train < 2 or len(ids) - n_train < 2:
         raise UserError(f"data set {dataset!r} has only {len(ids)} tokens; it needs at least 20 for a 90/10 split")
     folder.mkdir(parents=True, exist_ok=True)
-    for name, part in [("train.bin", ids[:n_train]), ("val.bin", ids[n_train:])]:
-        with unique_atomic_path(folder / name) as tmp:
-            tmp.write_bytes(part.tobytes())
     meta = {**tokenizer.meta(), "sha256": digest, "train_tokens": n_train, "val_tokens": len(ids) - n_train}
+    for split, part in [("train", ids[:n_train]), ("val", ids[n_train:])]:
+        data = part.tobytes()
+        with unique_atomic_path(folder / f"{split}.bin") as tmp:
+            tmp.write_bytes(data)
+        meta[f"{split}_sha256"] = hashlib.sha256(data).hexdigest()
     write_json_unique(meta_path, meta)  # written last: its presence means the folder is complete
     return meta
 

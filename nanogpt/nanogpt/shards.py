@@ -31,7 +31,8 @@ import torch
 
 from nanogpt.data import to_device, unique_atomic_path
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import write_json
+from zero_to_hero.encodings import get_encoding
+from zero_to_hero.files import prepare_out_dir, write_json
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
@@ -173,9 +174,7 @@ _encoding = None
 def _encode(job):
     global _encoding
     if _encoding is None:  # once per worker process
-        import tiktoken
-
-        _encoding = tiktoken.get_encoding("gpt2")
+        _encoding = get_encoding("gpt2")
     document, starts_document, text = job
     ids = ([EOT] if starts_document else []) + _encoding.encode_ordinary(text)
     return document, np.array(ids, dtype=np.uint16)
@@ -287,9 +286,11 @@ def prepare_shards(
     val_tokens = shard_tokens if val_tokens is None else val_tokens
     if shard_tokens < 1 or val_tokens < 1 or piece_chars < 1:
         raise UserError("shard_tokens, val_tokens and piece_chars must be positive")
+    if workers < 0:
+        raise UserError(f"workers must be >= 1 (or 0 = one per CPU), got {workers}")
+    get_encoding("gpt2")  # a missing tokenizer file is one line here, not an error in every worker
     corpus = Corpus(paths, text_key, piece_chars, hf)
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = prepare_out_dir(out_dir, "--out_dir")
     (folder / "meta.json").unlink(missing_ok=True)  # the folder is incomplete until meta.json is back
     settings = {"input": corpus.fingerprint(), "shard_tokens": shard_tokens, "val_tokens": val_tokens}
     done = _finished_shards(folder, settings)

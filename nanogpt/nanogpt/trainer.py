@@ -14,6 +14,7 @@ import gc
 import inspect
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -23,18 +24,30 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from nanogpt import distributed
 from nanogpt.allocator import retain_freed_memory
 from nanogpt.checkpoint import build_model, load_checkpoint, save_checkpoint
-from nanogpt.config import TrainConfig, accumulation_steps
+from nanogpt.config import KEYS, TrainConfig, accumulation_steps
 from nanogpt.data import Batches, Tokenizer, prepare
 from nanogpt.mfu import peak_flops, training_flops_per_token
 from nanogpt.sampling import sample_text
 from nanogpt.shards import ShardedBatches, read_shard_meta
 from zero_to_hero import UserError
-from zero_to_hero.device import autocast, grad_scaler, parse_dtype, pick_device, seed_everything
-from zero_to_hero.files import write_json
+from zero_to_hero.device import (
+    autocast,
+    grad_scaler,
+    parse_dtype,
+    parse_threads,
+    pick_device,
+    seed_everything,
+    set_threads,
+)
+from zero_to_hero.files import prepare_out_dir, write_json
 
-# resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change)
-RESUME_KEEPS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "data_dir")
-RESUME_KEEPS += ("vocab_size",)
+# resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change):
+# asking for other values of these is an error, a change of any other key is printed
+RESUME_FIXED = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
+RESUME_KEEPS = (*RESUME_FIXED, "data_dir")
+RESUME_NOT_NOTED = ("init_from", "overwrite", "device", "threads")  # how to run, not what: changes go unmentioned
+TRAINED = ("ckpt.pt", "best.pt")
+KEYS_SET = set(KEYS)
 EVAL_SEED = 123  # evaluations always see the same batches: their losses are comparable, and they never
 # touch the training sampler's random stream (which is what makes resuming exact)
 
@@ -168,8 +181,42 @@ def compile_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Modu
     return torch.compile(model, options=options)
 
 
+def format_params(n: int) -> str:
+    """'10.65M' from a million up; the exact count below (a tiny model is not '0.00M')."""
+    return f"{n / 1e6:.2f}M" if n >= 1_000_000 else f"{n:,}"
+
+
+def resume_changes(cfg: TrainConfig, saved: dict, given: set[str] | None) -> dict:
+    """{key: (checkpoint's value, asked-for value)} for the keys the user set (all keys when given is None) that
+    differ from the checkpoint's config; the architecture and data keys among them are a UserError."""
+    keys = KEYS_SET if given is None else given
+    changes = {k: (saved[k], getattr(cfg, k)) for k in sorted(keys) if k in saved and saved[k] != getattr(cfg, k)}
+    fixed = {k: v for k, v in changes.items() if k in RESUME_FIXED}
+    if fixed:
+        listed = ", ".join(f"{k}={new!r} (checkpoint: {old!r})" for k, (old, new) in fixed.items())
+        raise UserError(
+            f"cannot resume with {listed}: the model and data stay the checkpoint's; drop those flags, "
+            "or train anew into another out_dir (or with --overwrite=True)"
+        )
+    return {k: v for k, v in changes.items() if k not in RESUME_NOT_NOTED}
+
+
+def nonfinite_loss_message(cfg: TrainConfig, iter_num: int, loss: float) -> str:
+    """Why a loss became inf/nan, as best we can tell, and what to change."""
+    if cfg.weight_decay > 1 and cfg.weight_decay * cfg.learning_rate >= 0.5:  # AdamW: weights *= 1 - lr * wd
+        scale = 1 - cfg.learning_rate * cfg.weight_decay
+        cause = f"weight_decay {cfg.weight_decay} is too large (each step multiplies the weights by {scale:.3g})"
+        cause += ": lower weight_decay (typically 0.1)"
+    else:
+        cause = f"the learning rate ({cfg.learning_rate}) is probably too high: lower learning_rate"
+        if not cfg.grad_clip:
+            cause += " or set grad_clip (e.g. 1.0)"
+    return f"the loss became {loss} at iteration {iter_num}; {cause}. Training stopped (no sample)"
+
+
 class Trainer:
-    def __init__(self, cfg: TrainConfig, log=print):
+    def __init__(self, cfg: TrainConfig, log=print, given: set[str] | None = None):
+        """given: the config keys the user set (resuming compares those with the checkpoint; None = all)."""
         self.cfg = cfg
         self.world, self.device = distributed.setup(pick_device(cfg.device), cfg.backend)  # world of 1 without torchrun
         self.log = log if self.world.is_master else lambda *args: None
@@ -182,20 +229,37 @@ class Trainer:
         self.micro_steps = steps // self.world.size  # this rank's share of them
         self.tokens_per_iter = cfg.batch_size * cfg.block_size * steps
         self.dtype = parse_dtype(cfg.dtype, self.device)
+        threads = parse_threads(cfg.threads)
+        if cfg.threads.strip().lower() == "auto":  # processes of one node share its idle cores
+            threads = max(1, threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        self.threads = set_threads(threads)
         if self.device.type == "cpu":
             retain_freed_memory()  # no page faults on every step's activations (see allocator.py)
         if self.device.type == "cuda":
             enable_tf32()
         seed_everything(cfg.seed)
-        checkpoint = load_checkpoint(cfg.out_dir) if cfg.init_from == "resume" else None  # on the CPU
+        checkpoint = load_checkpoint(cfg.out_dir, for_resume=True) if cfg.init_from == "resume" else None  # CPU
+        self.resume_changes = {}
         if checkpoint is not None:  # the model and its data are the checkpoint's, whatever the config says
+            self.resume_changes = resume_changes(cfg, checkpoint["config"], given)
             cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in RESUME_KEEPS})
+        elif not (cfg.overwrite or cfg.eval_only):
+            trained = [name for name in TRAINED if (Path(cfg.out_dir) / name).is_file()]
+            if trained:
+                raise UserError(
+                    f"{cfg.out_dir} already holds a trained {' and '.join(trained)}; continue it with "
+                    "--init_from=resume, replace it with --overwrite=True, or choose another --out_dir"
+                )
         pretrained = cfg.init_from.startswith("gpt2")
         dataset, encoding = resolve_dataset(cfg.dataset, "gpt2" if pretrained else cfg.encoding)
         self.out_dir = Path(cfg.out_dir)
 
         shards = read_shard_meta(dataset)  # a folder from `python -m nanogpt.shards`, or None
         data_folder = Path(cfg.data_dir) / f"{Path(dataset).stem}-{encoding}"
+        if self.world.is_master:  # a folder that takes no files must be found now, not at the first checkpoint
+            prepare_out_dir(self.out_dir, "--out_dir")
+        if shards is None and self.world.local_rank == 0:
+            prepare_out_dir(data_folder, "--data_dir")
         if shards is not None:
             self.meta = shards
         else:
@@ -282,13 +346,21 @@ class Trainer:
     def _restore(self, checkpoint: dict) -> dict | None:
         """Model, optimizer, counters and the sampler from the checkpoint; returns this rank's RNG states to set
         once the model is wrapped (None when the checkpoint has none for this world size)."""
-        self.raw_model.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        try:
+            self.raw_model.load_state_dict(checkpoint["model"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            path = self.out_dir / "ckpt.pt"
+            reason = str(e).strip().splitlines()[0]
+            raise UserError(f"checkpoint {path} does not match its own config ({reason}); train again") from None
         self.iter_num, self.best_val_loss = checkpoint["iter_num"], checkpoint["best_val_loss"]
         self.train_seconds = checkpoint["train_seconds"]
         rng = checkpoint["rng"]
         self.train_batches.set_state(rng["sampler"].cpu())
         self.log(f"resumed from {self.out_dir / 'ckpt.pt'} at iter {self.iter_num}")
+        if self.resume_changes:
+            changed = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in self.resume_changes.items())
+            self.log(f"changed since the checkpoint: {changed}")
         ranks = rng.get("ranks")
         if ranks is not None and len(ranks) == self.world.size:
             return ranks[self.world.rank]
@@ -417,6 +489,10 @@ class Trainer:
         self._write({"step": self.iter_num, "type": "sample", "samples": texts})
         return texts
 
+    def _check_finite(self, loss: float) -> None:
+        if not math.isfinite(loss):
+            raise UserError(nonfinite_loss_message(self.cfg, self.iter_num, loss))
+
     def _due(self, interval: int, last: bool) -> bool:
         return bool(interval) and (self.iter_num % interval == 0 or last)
 
@@ -430,7 +506,8 @@ class Trainer:
         if self.model_kind == "gpt":
             c = self.raw_model.config
             flops_per_token = training_flops_per_token(n_params, c.n_layer, c.n_embd, c.block_size)
-        self.log(f"{self.model_kind}: {n_params / 1e6:.2f}M parameters on {self.device} ({self.dtype}), ")
+        threads = f", {self.threads} CPU thread{'s' if self.threads > 1 else ''}" if self.device.type == "cpu" else ""
+        self.log(f"{self.model_kind}: {format_params(n_params)} parameters on {self.device} ({self.dtype}){threads}")
         if self.world.size > 1:
             self.log(f"DDP: {self.world.size} processes, {self.micro_steps} micro-steps each per iteration")
         self.log(f"{tokens_per_iter:,} tokens per iteration, iters {self.iter_num} -> {cfg.max_iters}")
@@ -456,6 +533,7 @@ class Trainer:
             last = self.iter_num == cfg.max_iters
             if self.iter_num % cfg.log_interval == 0 or last:
                 loss = distributed.mean_over_ranks(loss, self.world).item()  # the only host sync in the loop
+                self._check_finite(loss)
                 norm = self.grad_norm.item()  # every rank's is the same (after the all-reduce)
                 now = time.perf_counter()
                 ms = (now - interval_start) * 1000 / interval_iters
@@ -476,6 +554,7 @@ class Trainer:
             if any(evaluations):
                 if not isinstance(loss, float):
                     loss = loss.item()  # sync before the clock stops
+                    self._check_finite(loss)  # before anything is evaluated, saved or sampled
                 eval_start = time.perf_counter()
                 self.train_seconds += eval_start - segment_start
                 if evaluations[0]:

@@ -35,6 +35,7 @@ def tiny_config(corpus, tmp_path):
             warmup_iters=2, eval_interval=6, eval_iters=2, log_interval=1, learning_rate=1e-2, min_lr=1e-3,
         )  # fmt: skip
         values.update(overrides)
+        values["out_dir"] = str(tmp_path / values["out_dir"])  # a relative one ("unused") too: the Trainer creates it
         return load_config(None, values)
 
     return make

@@ -81,7 +81,7 @@ def test_resume_from_the_cli_continues_to_the_new_max_iters(trained):
         ("sample.py", ["--out_dir=bad"], "checkpoint bad/ckpt.pt is corrupt"),
         ("sample.py", ["--out_dir=run", "--start=FILE:none.txt"], "cannot read prompt file none.txt"),
         ("sample.py", ["--out_dir=run", "--start=ZZZ"], "characters not in the vocabulary: 'Z'"),
-        ("sample.py", ["--out_dir=run", "--temperature=-1"], "temperature must be >= 0"),
+        ("sample.py", ["--out_dir=run", "--temperature=-1"], "--temperature must be 0 (greedy) or"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(trained, script, args, message):

@@ -66,9 +66,10 @@ def test_a_nanogpt_config_file_runs_unchanged_with_its_data_set_name(tmp_path):
     trainer = Trainer(cfg, log=lambda *a: None)
     assert trainer.tokenizer.encoding == "char" and trainer.tokenizer.vocab_size == 65  # tiny shakespeare's
     assert trainer.run()["iters"] == 4
-    assert Trainer(nanogpt_config(tmp_path, dataset="shakespeare"), log=lambda *a: None).tokenizer.encoding == "gpt2"
+    bpe = Trainer(nanogpt_config(tmp_path, dataset="shakespeare", overwrite=True), log=lambda *a: None)
+    assert bpe.tokenizer.encoding == "gpt2"
     with pytest.raises(UserError, match="nanoGPT's data set 'openwebtext' must be prepared first: python -m nano"):
-        Trainer(nanogpt_config(tmp_path, dataset="openwebtext"), log=lambda *a: None)
+        Trainer(nanogpt_config(tmp_path, dataset="openwebtext", overwrite=True), log=lambda *a: None)
 
 
 def test_wandb_logs_when_installed_and_says_how_to_install_when_not(tmp_path, monkeypatch):
@@ -96,7 +97,7 @@ def test_wandb_logs_when_installed_and_says_how_to_install_when_not(tmp_path, mo
     ]
     monkeypatch.setitem(sys.modules, "wandb", None)  # not installed
     messages = []
-    Trainer(nanogpt_config(tmp_path, wandb_log=True), log=messages.append)
+    Trainer(nanogpt_config(tmp_path, wandb_log=True, overwrite=True), log=messages.append)
     assert "wandb_log is set but wandb is not installed (pip install wandb): not logging" in messages[0]
 
 
