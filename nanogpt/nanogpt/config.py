@@ -219,7 +219,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, default_config_file=No
             defaults = load_config_file(default_config_file)
     for name, f in KEYS.items():
         value = defaults.get(name, f.default)
-        parser.add_argument(f"--{name}", metavar=f.type.__name__.upper(), help=f"{f.metadata['help']} ({value!r})")
+        text = f"{f.metadata['help']} ({value!r})".replace("%", "%%")  # argparse formats help with %
+        parser.add_argument(f"--{name}", metavar=f.type.__name__.upper(), help=text)
     if defaults:
         parser.epilog = f"Defaults in parentheses: this device's config, {default_config_file}, then the built-in ones."
 
