@@ -242,7 +242,8 @@ class Trainer:
         self.resume_changes = {}
         if checkpoint is not None:  # the model and its data are the checkpoint's, whatever the config says
             self.resume_changes = resume_changes(cfg, checkpoint["config"], given)
-            cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in RESUME_KEEPS})
+            kept = [k for k in RESUME_KEEPS if k not in self.resume_changes]  # a data_dir asked for is used
+            cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in kept})
         elif not (cfg.overwrite or cfg.eval_only):
             trained = [name for name in TRAINED if (Path(cfg.out_dir) / name).is_file()]
             if trained:
@@ -552,8 +553,8 @@ class Trainer:
             evaluations = [self._due(cfg.eval_interval, last), self._due(cfg.hellaswag_interval, last)]
             evaluations += [self._due(cfg.sample_interval, last), self._due(cfg.checkpoint_interval, last)]
             if any(evaluations):
-                if not isinstance(loss, float):
-                    loss = loss.item()  # sync before the clock stops
+                if not isinstance(loss, float):  # sync before the clock stops (every rank: they all raise or none)
+                    loss = distributed.mean_over_ranks(loss, self.world).item()
                     self._check_finite(loss)  # before anything is evaluated, saved or sampled
                 eval_start = time.perf_counter()
                 self.train_seconds += eval_start - segment_start

@@ -90,6 +90,8 @@ def test_resume_refuses_other_shapes_or_data_and_reports_other_changes(trained, 
     resume = tiny_config(init_from="resume", max_iters=20, lr_decay_iters=20, always_save_checkpoint=True)
     Trainer(resume, log=messages.append)
     assert "changed since the checkpoint: lr_decay_iters 12 -> 20, max_iters 12 -> 20" in messages
+    moved = Trainer(tiny_config(init_from="resume", data_dir=str(tmp_path / "data2")), log=messages.append)
+    assert moved.cfg.data_dir == str(tmp_path / "data2") and (tmp_path / "data2").is_dir()  # asked for: used
     # from the command line only the keys the user gave count: the default config's n_layer is not "asked for"
     messages.clear()
     Trainer(tiny_config(init_from="resume", n_layer=5), log=messages.append, given={"init_from", "out_dir"})
