@@ -100,7 +100,7 @@ class Check:
 
     def char(self):
         config = ["configs/shakespeare_char.py", f"--device={self.device}", f"--out_dir={self.out / 'char'}"]
-        config += ["--eval_interval=50", "--eval_iters=20", "--log_interval=50"]
+        config += ["--eval_interval=50", "--eval_iters=20", "--log_interval=50", "--overwrite=true"]  # a rerun
         target = 1.47
         if self.smoke:
             config += [*TINY, "--max_iters=20", "--eval_interval=10", "--dropout=0"]
@@ -134,6 +134,7 @@ class Check:
     def resume(self):
         base = [self.python, "train.py", *TINY, f"--device={self.device}", "--dropout=0.1", "--lr_decay_iters=20"]
         base += ["--log_interval=5", "--eval_interval=10", "--eval_iters=2", "--always_save_checkpoint=true"]
+        base += ["--overwrite=true"]  # a rerun of the check replaces its runs (the resume ignores it)
         whole, split = self.out / "resume-whole", self.out / "resume-split"
         results = [
             run([*base, "--max_iters=20", f"--out_dir={whole}"], 200, self.env),
@@ -153,7 +154,7 @@ class Check:
     def nccl(self):
         launcher = [self.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1"]
         args = ["train.py", *TINY, f"--device={self.device}", "--max_iters=10", "--lr_decay_iters=10"]
-        args += ["--eval_interval=10", "--eval_iters=2", f"--out_dir={self.out / 'nccl'}"]
+        args += ["--eval_interval=10", "--eval_iters=2", f"--out_dir={self.out / 'nccl'}", "--overwrite=true"]
         code, out, seconds = run([*launcher, *args], 200, self.env)
         backend = "gloo" if self.smoke else "nccl"
         return ("PASS" if code == 0 else f"FAIL (exit {code})") + f": 1 rank, {backend}, {seconds:.1f} s"
