@@ -2,6 +2,7 @@
 
 import os
 import random
+import time
 
 import numpy as np
 import pytest
@@ -60,15 +61,39 @@ def test_auto_threads_leave_the_busy_cores_alone(monkeypatch):
     from zero_to_hero import device
 
     monkeypatch.setattr(device.os, "cpu_count", lambda: 8)
-    for load, expected in [(0.0, 8), (0.6, 7), (2.4, 6), (7.9, 1), (30.0, 1)]:
-        monkeypatch.setattr(device.os, "getloadavg", lambda load=load: (load, load, load))
+    for busy, expected in [(0.0, 8), (0.3, 8), (0.6, 7), (2.4, 6), (7.9, 1), (30.0, 1)]:
+        monkeypatch.setattr(device, "busy_cores", lambda busy=busy: busy)
         assert device.idle_cores() == expected
+    # no /proc/stat: the load average; no load average either: every core
+    monkeypatch.setattr(device, "busy_cores", lambda: None)
+    monkeypatch.setattr(device.os, "getloadavg", lambda: (2.4, 1.0, 1.0))
+    assert device.idle_cores() == 6
 
     def no_loadavg():
         raise OSError("no load average here")
 
     monkeypatch.setattr(device.os, "getloadavg", no_loadavg)
     assert device.idle_cores() == 8
+
+
+def test_busy_cores_sees_a_busy_process():
+    import subprocess
+    import sys
+
+    from zero_to_hero.device import busy_cores
+
+    idle = busy_cores(0.5)
+    assert idle is not None or not os.path.exists("/proc/stat")  # measured wherever Linux can tell
+    if idle is None:
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        busy = busy_cores(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy - idle > 0.6  # one more core busy (the rest of the machine may be busy too)
 
 
 def test_set_threads_takes_auto_or_a_positive_number():

@@ -12,6 +12,7 @@ Usage:
 import contextlib
 import os
 import random
+import time
 
 import torch
 
@@ -92,14 +93,37 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def idle_cores() -> int:
-    """Cores that no other process keeps busy, judged by the 1-minute load average (all cores where the system
-    has none to report)."""
-    cores = os.cpu_count() or 1
+def busy_cores(interval: float = 0.25) -> float | None:
+    """How many cores other processes keep busy right now: the machine's CPU time over `interval` seconds, from
+    /proc/stat (Linux), while this process sleeps. None where there is no /proc/stat."""
+
+    def read() -> list[int]:
+        with open("/proc/stat") as f:
+            return [int(field) for field in f.readline().split()[1:]]
+
     try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return cores
+        before = read()
+        time.sleep(interval)
+        after = read()
+    except (OSError, ValueError):
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
+    if total <= 0:
+        return None
+    return (1 - (delta[3] + delta[4]) / total) * (os.cpu_count() or 1)
+
+
+def idle_cores() -> int:
+    """Cores that no other process keeps busy: measured now where the system allows it (busy_cores), else by the
+    1-minute load average, else all cores. The load average lags: right after another job ends it still counts it."""
+    cores = os.cpu_count() or 1
+    busy = busy_cores()
+    if busy is None:
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):  # Windows
+            return cores
     return max(1, min(cores, cores - round(busy)))
 
 
