@@ -184,13 +184,7 @@ def validate(cfg: TrainConfig) -> None:
         if not 0.0 <= getattr(cfg, key) < 1.0:
             raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
     parse_threads(cfg.threads)  # 'auto' or a number >= 1
-    if cfg.total_batch_size:
-        micro = cfg.batch_size * cfg.block_size
-        if cfg.total_batch_size % micro:
-            raise UserError(
-                f"total_batch_size ({cfg.total_batch_size:,}) must be a multiple of batch_size * block_size "
-                f"({cfg.batch_size} * {cfg.block_size} = {micro:,}) times the number of processes"
-            )
+    accumulation_steps(cfg)  # total_batch_size must split into whole micro-batches (per process: in the Trainer)
 
 
 def accumulation_steps(cfg: TrainConfig, world_size: int = 1) -> int:

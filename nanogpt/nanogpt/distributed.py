@@ -61,9 +61,7 @@ def mean_over_ranks(value: torch.Tensor, world: World) -> torch.Tensor:
     """The mean of a scalar tensor over all ranks (every rank must call this at the same point)."""
     if world.size == 1:
         return value
-    total = value.detach().clone()
-    dist.all_reduce(total)  # SUM: gloo has no AVG
-    return total / world.size
+    return sum_over_ranks(value, world) / world.size  # SUM, then divide: gloo has no AVG
 
 
 def sum_over_ranks(values: torch.Tensor, world: World) -> torch.Tensor:
