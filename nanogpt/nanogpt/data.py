@@ -9,54 +9,21 @@ Token files are flat uint16 arrays (every vocabulary here has < 65,536 tokens), 
 so a corpus larger than RAM trains as easily as tiny shakespeare.
 """
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from zero_to_hero import UserError
-from zero_to_hero.datasets import read_text
+from zero_to_hero.datasets import read_text, sha256_of
 from zero_to_hero.encodings import get_encoding
-
-
-@contextlib.contextmanager
-def unique_atomic_path(path):
-    """Like zero_to_hero.files.atomic_path, with a temporary name unique to this writer: the local rank 0 of
-    every node may prepare the same files into one shared folder at once, and a fixed `<name>.tmp` of one node
-    would be overwritten, renamed or removed under the other's feet."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_json_unique(path, data) -> None:
-    with unique_atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
+from zero_to_hero.files import atomic_path, write_json
 
 ENCODINGS = ("char", "gpt2")
 TRAIN_FRACTION = 0.9
 MAX_VOCAB = 65_536  # token ids are stored as uint16
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _prepared_problem(folder: Path, digest: str, encoding: str) -> tuple[dict | None, str | None]:
@@ -79,7 +46,7 @@ def _prepared_problem(folder: Path, digest: str, encoding: str) -> tuple[dict | 
             return None, f"{path} is missing"
         if not isinstance(tokens, int) or path.stat().st_size != 2 * tokens:
             return None, f"{path} holds {path.stat().st_size:,} bytes, not the {tokens!r} tokens meta.json lists"
-        if f"{split}_sha256" in meta and _file_sha256(path) != meta[f"{split}_sha256"]:
+        if f"{split}_sha256" in meta and sha256_of(path) != meta[f"{split}_sha256"]:
             return None, f"{path} does not match the checksum in meta.json"
     return meta, None
 
@@ -156,10 +123,10 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     meta = {**tokenizer.meta(), "sha256": digest, "train_tokens": n_train, "val_tokens": len(ids) - n_train}
     for split, part in [("train", ids[:n_train]), ("val", ids[n_train:])]:
         data = part.tobytes()
-        with unique_atomic_path(folder / f"{split}.bin") as tmp:
+        with atomic_path(folder / f"{split}.bin") as tmp:  # a temporary name per writer
             tmp.write_bytes(data)
         meta[f"{split}_sha256"] = hashlib.sha256(data).hexdigest()
-    write_json_unique(meta_path, meta)  # written last: its presence means the folder is complete
+    write_json(meta_path, meta)  # written last: its presence means the folder is complete
     return meta
 
 

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nanogpt.data import to_device, unique_atomic_path
+from nanogpt.data import to_device
 from zero_to_hero import UserError, run_main
 from zero_to_hero.encodings import get_encoding
-from zero_to_hero.files import prepare_out_dir, write_json
+from zero_to_hero.files import atomic_path, prepare_out_dir, write_json
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
@@ -234,7 +234,7 @@ class ShardWriter:
         if not self.filled:
             return
         path = self.folder / f"{split}_{len(self.files[split]):06d}.bin"
-        with unique_atomic_path(path) as tmp:  # a crash leaves no partial shard
+        with atomic_path(path) as tmp:  # a crash leaves no partial shard
             self.buffer[: self.filled].tofile(tmp)
         self.files[split].append(path.name)
         self.tokens[split] += self.filled

@@ -10,11 +10,12 @@ import torch
 
 from nanogpt import distributed
 from nanogpt.checkpoint import load_checkpoint
-from nanogpt.data import Tokenizer, prepare, unique_atomic_path
+from nanogpt.data import Tokenizer, prepare
 from nanogpt.mfu import lookup_peak_flops
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.sampling import sample_text
 from nanogpt.trainer import Trainer, enable_tf32
+from zero_to_hero.files import atomic_path
 
 silent = dict(log=lambda *a: None)
 HERE = Path(__file__).resolve().parents[1]
@@ -95,7 +96,7 @@ def test_grad_norm_is_taken_before_clipping(tiny_config):
 def test_temp_names_are_unique_per_writer(tmp_path):
     target = tmp_path / "train.bin"
     names = []
-    with unique_atomic_path(target) as a, unique_atomic_path(target) as b:
+    with atomic_path(target) as a, atomic_path(target) as b:
         names += [a, b]
         a.write_bytes(b"node 0")
         b.write_bytes(b"node 1")
