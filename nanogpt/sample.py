@@ -9,10 +9,10 @@ python sample.py --out_dir=../nanoGPT/out-shakespeare-char    # a checkpoint wri
 import argparse
 import math
 
-from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
+from nanogpt.checkpoint import is_nanogpt_checkpoint, load_checkpoint, model_from_checkpoint
 from nanogpt.data import Tokenizer
 from nanogpt.model import GPT
-from nanogpt.nanogpt_format import is_nanogpt_checkpoint, model_from_nanogpt
+from nanogpt.nanogpt_format import model_from_nanogpt
 from nanogpt.sampling import read_prompt, sample_text
 from zero_to_hero import UserError, run_main
 from zero_to_hero.device import pick_device

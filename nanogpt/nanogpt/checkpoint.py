@@ -39,6 +39,11 @@ def save_checkpoint(checkpoint: dict, out_dir, filename: str = FILENAME) -> Path
     return path
 
 
+def is_nanogpt_checkpoint(checkpoint: dict) -> bool:
+    """Written by nanoGPT's train.py (see nanogpt_format.py): its weights and model_args, no model_kind."""
+    return "model_args" in checkpoint and "model" in checkpoint and "model_kind" not in checkpoint
+
+
 def _check_structure(checkpoint: dict, path: Path, for_resume: bool) -> None:
     """Every part of the right kind, the config complete, the model_args able to build a model."""
     expected = {**STRUCTURE, **(RESUME_STRUCTURE if for_resume else {})}
@@ -71,11 +76,10 @@ def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME, for_resume:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
-    keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
-    if {"model", "model_args"} <= keys and "model_kind" not in keys and not for_resume:
-        return checkpoint  # nanoGPT's format (see nanogpt_format.py): sample.py reads it
-    if not keys:
+    if not isinstance(checkpoint, dict) or not checkpoint:
         raise UserError(f"checkpoint {path} is not a dict of weights and settings; it was not written by nanogpt")
+    if is_nanogpt_checkpoint(checkpoint) and not for_resume:
+        return checkpoint  # nanoGPT's format: sample.py reads it
     _check_structure(checkpoint, path, for_resume)
     return checkpoint
 

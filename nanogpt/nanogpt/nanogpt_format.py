@@ -26,10 +26,6 @@ from zero_to_hero.files import atomic_path
 MODEL_ARGS = ("n_layer", "n_head", "n_embd", "block_size", "bias", "vocab_size", "dropout")
 
 
-def is_nanogpt_checkpoint(checkpoint: dict) -> bool:
-    return "model_args" in checkpoint and "model" in checkpoint and "model_kind" not in checkpoint
-
-
 class _PlainUnpickler(pickle.Unpickler):
     """meta.pkl holds dicts, strings and ints only: refuse anything that would import code."""
 
