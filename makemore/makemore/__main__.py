@@ -154,30 +154,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def original_weights(args: argparse.Namespace, model) -> dict | None:
-    """The original makemore's <work-dir>/model.pt converted for `model`, when that is what --out-dir holds."""
+def original_model(args: argparse.Namespace, config: ModelConfig):
+    """The model in the original makemore's <work-dir>/model.pt, when that is what --out-dir holds (else None)."""
     path = Path(args.out_dir) / original.ORIGINAL_CHECKPOINT
     ours = Path(args.out_dir) / (BEST if args.sample_only else LAST)
     if ours.exists() or not path.exists():
         return None
     print(f"reading {path}, written by the original makemore: --type and the sizes must be those it was trained with")
-    return original.load(path, args.type, model.state_dict())
+    model = build_model(args.type, config)
+    model.load_state_dict(original.load(path, args.type, model.state_dict()))
+    return model
 
 
 def sample_only(args: argparse.Namespace, device: torch.device) -> None:
     """Rebuild the model best.pt describes; the data (same --input) only sorts the samples into train/test/new."""
-    data = SequenceData.from_words(load_words(args.input), seed=args.seed)
-    config = model_config(args, data)
-    weights = original_weights(args, build_model(args.type, config))
-    if weights is not None:
-        model = build_model(args.type, config).to(device)
-        model.load_state_dict(weights)
+    words = load_words(args.input)
+    data = SequenceData.from_words(words, seed=args.seed)
+    model = original_model(args, model_config(args, data))
+    if model is not None:
         generator = torch.Generator(device=device).manual_seed(args.seed)
-        print(format_samples(sample_words(model, data, args.num_samples, generator, top_k=args.top_k)))
+        print(format_samples(sample_words(model.to(device), data, args.num_samples, generator, top_k=args.top_k)))
         return
     path = Path(args.out_dir) / BEST
     ckpt = checkpoint.load(path)
-    data = SequenceData.from_words(load_words(args.input), seed=ckpt["seed"])
+    data = SequenceData.from_words(words, seed=ckpt["seed"])
     check_header(ckpt, {"itos": list(data.vocab.itos)}, path)
     model = build_model(ckpt["type"], ModelConfig(**ckpt["config"])).to(device)
     model.load_state_dict(ckpt["model"])
@@ -210,7 +210,8 @@ def main(argv=None) -> dict | None:
     cfg = TrainConfig(**{name: getattr(args, name) for name in TrainConfig.__dataclass_fields__})
     if cfg.max_steps < 0 and cfg.lr_schedule == "cosine":
         print("--max-steps -1: no end to decay towards, so the learning rate stays constant")
-    weights = original_weights(args, build_model(args.type, config)) if args.resume else None
+    model = original_model(args, config) if args.resume else None
+    weights = model.state_dict() if model is not None else None
     if weights is not None:
         print("the original saves no optimizer state: training restarts at step 0 from its weights")
     resume = args.resume and weights is None
