@@ -67,18 +67,19 @@ def learn_merges(chunks: dict[tuple[int, ...], int], first_id: int, num_merges: 
     heap = [(-count, pair) for pair, count in counts.items()]
     heapq.heapify(heap)
 
-    # Ties: "first in the text" is (chunk, offset) of the pair's first occurrence, the offset counted in
-    # original ids (a merged token spans the ids it was made of), so merges elsewhere never move it. It is
-    # cached, and forgotten whenever a merge adds or removes occurrences of the pair.
-    span = defaultdict(lambda: 1)  # token id -> how many of the chunks' original ids it covers
-    first_seen = {}  # pair -> (chunk, offset) of its first occurrence, while still valid
+    # Ties: "first in the text" is the first chunk that holds the pair, then the pair's position in it. The
+    # chunk is cached (it changes only when a merge adds or removes occurrences of the pair, which forgets it);
+    # positions are compared afresh, within that one chunk, when two tied pairs share it.
+    first_chunk = {}  # pair -> the first chunk holding it, while still valid
 
-    def first_occurrence(pair: str) -> tuple[int, int]:
-        if pair not in first_seen:
-            w = min(w for w in set(where[pair]) if pair in words[w])
-            prefix = words[w][: words[w].find(pair)]
-            first_seen[pair] = (w, sum(span[ord(c)] for c in prefix))
-        return first_seen[pair]
+    def chunk_of(pair: str) -> int:
+        if pair not in first_chunk:
+            first_chunk[pair] = min(w for w in set(where[pair]) if pair in words[w])
+        return first_chunk[pair]
+
+    def first_in_text(tied) -> str:
+        w = min(map(chunk_of, tied))
+        return min((p for p in tied if chunk_of(p) == w), key=words[w].find)
 
     for new_id in range(first_id, first_id + num_merges):
         while heap and counts.get(heap[0][1]) != -heap[0][0]:
@@ -92,13 +93,12 @@ def learn_merges(chunks: dict[tuple[int, ...], int], first_id: int, num_merges: 
             if counts.get(other) == counts[pair]:  # (stale entries go; a set drops repeated ones)
                 tied.add(other)
         if len(tied) > 1:
-            pair = min(tied, key=first_occurrence)
+            pair = first_in_text(tied)
             for other in tied:
                 if other != pair:
                     heapq.heappush(heap, (-counts[other], other))
         count, new = counts.pop(pair), chr(new_id)
-        span[new_id] = span[ord(pair[0])] + span[ord(pair[1])]
-        first_seen.pop(pair, None)
+        first_chunk.pop(pair, None)
         changed = defaultdict(int)  # pair -> change in its count
         for w in set(where.pop(pair)):
             word = words[w]
@@ -111,7 +111,7 @@ def learn_merges(chunks: dict[tuple[int, ...], int], first_id: int, num_merges: 
                 if sign > 0:
                     where[p].append(w)
         for p, delta in changed.items():
-            first_seen.pop(p, None)  # its occurrences changed (even if their count did not)
+            first_chunk.pop(p, None)  # its occurrences changed (even if their count did not)
             if delta and p != pair:  # the merged pair itself is gone for good
                 counts[p] = counts.get(p, 0) + delta
                 if counts[p]:

@@ -23,7 +23,8 @@ def walkthrough(tmp_path_factory):
     return proc, parse_results(proc.stdout), out_dir / "lectures" / "08"
 
 
-# key -> (our value in fast mode as printed, tolerance: 0 = the exact text). Measured 2026-11-29.
+# key -> (our value in fast mode as printed, tolerance: 0 = the exact text). Measured 2026-11-29 (after the
+# switch to the original's tie-break).
 EXPECTED = {
     "hello_world_bytes": ("11/22/44", 0),
     "short_text_bytes": ("595", 0),
@@ -33,11 +34,11 @@ EXPECTED = {
     "compression_276": ("1.27", 0),
     "compression_512": ("2.13", 0.02),
     # counts that depend on how the trainer breaks ties between equally frequent pairs: a little slack
-    "crossing_tokens_basic": ("113", 6),
-    "ts512_basic_held_out": ("2.3056", 0.01),
+    "crossing_tokens_basic": ("111", 6),
+    "ts512_basic_held_out": ("2.3133", 0.01),
     "ts512_regex_held_out": ("2.0405", 0.01),
-    "held_out_tpb_regex_max": ("0.4121", 0.005),
-    "held_out_tpb_basic_max": ("0.3360", 0.005),
+    "held_out_tpb_regex_max": ("0.4115", 0.005),
+    "held_out_tpb_basic_max": ("0.3361", 0.005),
     # the pretrained tokenizers: exact
     "python_tokens_gpt2_gpt4": ("108/54", 0),
     "gpt2_ranks_equal": ("50257", 0),
