@@ -24,8 +24,9 @@ import torch
 from nanogpt.config import add_config_arguments, config_from_args
 from nanogpt.mfu import peak_flops, training_flops_per_token
 from nanogpt.model import GPT, GPTConfig
+from nanogpt.optim import lr_at
 from nanogpt.shards import VOCAB_SIZE, write_synthetic_shards
-from nanogpt.trainer import Trainer, format_params, lr_at
+from nanogpt.trainer import Trainer, format_params
 from zero_to_hero import UserError, run_main
 from zero_to_hero.device import autocast
 from zero_to_hero.files import prepare_out_dir, write_json

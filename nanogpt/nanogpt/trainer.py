@@ -11,7 +11,6 @@ through `self.raw_model`; `_grad_sync` is the one place that decides when gradie
 import contextlib
 import dataclasses
 import gc
-import inspect
 import json
 import math
 import os
@@ -27,6 +26,7 @@ from nanogpt.checkpoint import build_model, load_checkpoint, save_checkpoint
 from nanogpt.config import KEYS, TrainConfig, accumulation_steps
 from nanogpt.data import Batches, Tokenizer, prepare
 from nanogpt.mfu import peak_flops, training_flops_per_token
+from nanogpt.optim import configure_optimizer, lr_at
 from nanogpt.sampling import sample_text
 from nanogpt.shards import ShardedBatches, read_shard_meta
 from zero_to_hero import UserError
@@ -50,31 +50,6 @@ TRAINED = ("ckpt.pt", "best.pt")
 KEYS_SET = set(KEYS)
 EVAL_SEED = 123  # evaluations always see the same batches: their losses are comparable, and they never
 # touch the training sampler's random stream (which is what makes resuming exact)
-
-
-def lr_at(it: int, cfg: TrainConfig) -> float:
-    """Linear warmup for warmup_iters steps, then a cosine from learning_rate down to min_lr at lr_decay_iters."""
-    if not cfg.decay_lr:
-        return cfg.learning_rate * min(1.0, (it + 1) / max(cfg.warmup_iters, 1))
-    if it < cfg.warmup_iters:
-        return cfg.learning_rate * (it + 1) / cfg.warmup_iters
-    if it >= cfg.lr_decay_iters:
-        return cfg.min_lr
-    progress = (it - cfg.warmup_iters) / max(cfg.lr_decay_iters - cfg.warmup_iters, 1)  # 0 -> 1
-    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_lr)
-
-
-def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices (linear weights, token embedding) only: decaying gains, biases
-    and position embeddings toward zero only hurts."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (decay if p.dim() >= 2 and not name.endswith("wpe.weight") else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    # one fused kernel for the whole update (CPU and CUDA, torch >= 2.4) instead of a dozen ops per tensor
-    fused = "fused" in inspect.signature(torch.optim.AdamW).parameters and device.type in ("cpu", "cuda")
-    kwargs = {"fused": True} if fused else {"foreach": True}
-    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), **kwargs)
 
 
 def enable_tf32() -> None:

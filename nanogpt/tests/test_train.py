@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
-from nanogpt.trainer import Trainer, configure_optimizer, lr_at
+from nanogpt.optim import configure_optimizer, lr_at
+from nanogpt.trainer import Trainer
 from zero_to_hero import UserError
 
 silent = dict(log=lambda *args: None)
