@@ -11,7 +11,7 @@ A package is any top-level folder with a pyproject.toml: new ones are picked up 
 Installs are constrained by constraints.txt (torch==2.13.0 is the local CPU build).
 """
 
-import os
+import importlib.util
 from pathlib import Path
 
 import nox
@@ -19,19 +19,16 @@ import nox
 ROOT = Path(__file__).parent
 # The offline mirrors beside the checkout (../shared, see ../shared/README.md), used when present and not
 # already chosen: tests that read the real course data or tiktoken's encodings then never need the network.
-MIRRORS = {
-    "ZERO_TO_HERO_MIRROR": ROOT.parent / "shared" / "data",
-    "TIKTOKEN_CACHE_DIR": ROOT.parent / "shared" / "tiktoken_cache",
-}
+# zero_to_hero/mirrors.py is plain standard library, loaded from its file: nothing is installed here yet.
+_spec = importlib.util.spec_from_file_location("mirrors", ROOT / "shared" / "zero_to_hero" / "mirrors.py")
+mirrors = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(mirrors)
+MIRROR_ENV = mirrors.sibling_mirrors(ROOT)
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/pyproject.toml"))
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 
 nox.options.sessions = ["lint", *PACKAGES, "minbpe_newest_regex", "nanogpt_corpora", "notebooks"]
 nox.options.reuse_existing_virtualenvs = False
-
-
-def _mirror_env() -> dict[str, str]:
-    return {name: str(path) for name, path in MIRRORS.items() if name not in os.environ and path.is_dir()}
 
 
 def _package_session(package: str):
@@ -40,7 +37,7 @@ def _package_session(package: str):
             session.install(*CONSTRAINTS, str(ROOT / "shared"))
         session.install(*CONSTRAINTS, f"{ROOT / package}[test]")
         session.chdir(ROOT / package)
-        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=_mirror_env())
+        session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=MIRROR_ENV)
 
     session_fn.__doc__ = f"pytest for {package}/"
     return session_fn
@@ -66,7 +63,7 @@ def minbpe_newest_regex(session: nox.Session) -> None:
     session.run("python", "-c", "import regex; print('regex', regex.__version__)")
     session.chdir(ROOT / "minbpe")
     tests = ["tests/test_pretrained.py", "tests/test_encoding.py"]
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or tests), env=_mirror_env())
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or tests), env=MIRROR_ENV)
 
 
 @nox.session
@@ -75,7 +72,12 @@ def nanogpt_corpora(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, str(ROOT / "shared"), f"{ROOT / 'nanogpt'}[test,corpora]")
     session.chdir(ROOT / "nanogpt")
     session.run(
-        "pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or ["tests/test_corpora.py"]), env=_mirror_env()
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *(session.posargs or ["tests/test_corpora.py"]),
+        env=MIRROR_ENV,
     )
 
 
@@ -84,7 +86,7 @@ def minbpe_bench(session: nox.Session) -> None:
     """minbpe/bench.py next to rustbpe and Hugging Face tokenizers, installed here only (never dependencies)."""
     session.install(*CONSTRAINTS, str(ROOT / "shared"), str(ROOT / "minbpe"), "rustbpe", "tokenizers")
     session.chdir(ROOT / "minbpe")
-    session.run("python", "bench.py", *session.posargs, env=_mirror_env())
+    session.run("python", "bench.py", *session.posargs, env=MIRROR_ENV)
 
 
 @nox.session
@@ -102,4 +104,4 @@ def notebooks(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *packages)
     out = ROOT / "out" / "notebooks"
     targets = session.posargs or [str(ROOT / package) for package in lectures]
-    session.run("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), env=_mirror_env())
+    session.run("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), env=MIRROR_ENV)

@@ -1,6 +1,5 @@
 """Shared fixtures: the pretrained tokenizers and their tiktoken oracles, built once per test session."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -8,16 +7,14 @@ import tiktoken
 from hypothesis import settings
 
 from minbpe import GPT2Tokenizer, GPT4oTokenizer, GPT4Tokenizer
+from zero_to_hero.mirrors import use_sibling_mirrors
 
 # Deterministic and leaves nothing behind: no example database in the source tree.
 settings.register_profile("minbpe", derandomize=True, deadline=None, database=None, print_blob=False)
 settings.load_profile("minbpe")
 
 # The offline mirrors beside the checkout, as CI sets them (../shared/README.md): tests never download.
-SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
-for variable, folder in [("TIKTOKEN_CACHE_DIR", SHARED / "tiktoken_cache"), ("ZERO_TO_HERO_MIRROR", SHARED / "data")]:
-    if variable not in os.environ and folder.is_dir():
-        os.environ[variable] = str(folder)
+use_sibling_mirrors(Path(__file__).resolve().parents[2])
 
 PRETRAINED = {"gpt2": GPT2Tokenizer, "cl100k_base": GPT4Tokenizer, "o200k_base": GPT4oTokenizer}
 

@@ -1,4 +1,3 @@
-import os
 import random
 from pathlib import Path
 
@@ -6,6 +5,7 @@ import pytest
 import torch
 
 from nanogpt.config import load_config
+from zero_to_hero.mirrors import use_sibling_mirrors
 
 
 @pytest.fixture(autouse=True)
@@ -41,12 +41,6 @@ def tiny_config(corpus, tmp_path):
     return make
 
 
-# tiktoken downloads its BPE files unless pointed at a cache; use the offline copy beside the checkout
-_TIKTOKEN_CACHE = Path(__file__).resolve().parents[2].parent / "shared" / "tiktoken_cache"
-if "TIKTOKEN_CACHE_DIR" not in os.environ and _TIKTOKEN_CACHE.is_dir():
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(_TIKTOKEN_CACHE)
-
-# the course data (hellaswag among it) from the offline mirror beside the checkout, as nox and CI set it
-_MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-if "ZERO_TO_HERO_MIRROR" not in os.environ and _MIRROR.is_dir():
-    os.environ["ZERO_TO_HERO_MIRROR"] = str(_MIRROR)
+# tiktoken's encoding files and the course data (hellaswag among it) from the offline mirrors beside the
+# checkout, as nox and CI set them: tests never download
+use_sibling_mirrors(Path(__file__).resolve().parents[2])
