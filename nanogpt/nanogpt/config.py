@@ -14,6 +14,7 @@ import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nanogpt.model import CHOICES
 from zero_to_hero import UserError
 from zero_to_hero.device import parse_threads
 
@@ -62,8 +63,19 @@ class TrainConfig:
     dropout: float = _key(0.0, "dropout probability (0 for small data, ~0.1-0.2 when overfitting)")
     bias: bool = _key(False, "biases in Linear and LayerNorm layers")
     vocab_size: int = _key(0, "0 = the tokenizer's; more pads the embedding (GPT-2: 50304, a multiple of 64)")
-    # optimizer: AdamW, linear warmup then cosine decay to min_lr
-    learning_rate: float = _key(1e-3, "peak learning rate")
+    # the model after GPT-2 (README "Beyond GPT-2"; the defaults are GPT-2's)
+    pos_emb: str = _key("learned", "positions: 'learned' (a wpe table, GPT-2) or 'rope' (rotary, in attention)")
+    norm: str = _key("layernorm", "'layernorm' (GPT-2) or 'rmsnorm' (RMSNorm without parameters)")
+    qk_norm: bool = _key(False, "RMSNorm of each head's queries and keys before attention")
+    mlp_act: str = _key("gelu", "the MLP's nonlinearity: 'gelu' (GPT-2) or 'relu2' (ReLU squared)")
+    tie_weights: bool = _key(True, "one matrix for the token embedding and the output head (GPT-2)")
+    zero_init: bool = _key(False, "zero-initialize the residual output projections (and an untied head)")
+    logit_softcap: float = _key(0.0, "> 0: logits = cap * tanh(logits / cap) (0 = off)")
+    # optimizer: AdamW (or Muon for the hidden matrices), linear warmup then cosine decay to min_lr
+    optimizer: str = _key("adamw", "'adamw', or 'muon': Muon for the blocks' matrices, AdamW for the rest")
+    learning_rate: float = _key(1e-3, "peak learning rate (AdamW)")
+    muon_lr: float = _key(0.02, "optimizer=muon: the Muon matrices' peak learning rate (same schedule)")
+    muon_momentum: float = _key(0.95, "optimizer=muon: Muon's (Nesterov) momentum")
     max_iters: int = _key(2000, "optimizer steps in total")
     weight_decay: float = _key(0.1, "AdamW weight decay (matrices only; biases, norms and wpe are not decayed)")
     beta1: float = _key(0.9, "AdamW beta1")
@@ -165,6 +177,7 @@ def validate(cfg: TrainConfig) -> None:
             raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
     choices = {"init_from": INIT_FROM, "model": ("gpt", "bigram"), "encoding": ("char", "gpt2")}
     choices["backend"] = ("auto", "nccl", "gloo")
+    choices.update(CHOICES, optimizer=("adamw", "muon"))
     for key, allowed in choices.items():
         if getattr(cfg, key) not in allowed:
             raise UserError(f"config key {key!r} must be one of {', '.join(allowed)}, got {getattr(cfg, key)!r}")
@@ -177,10 +190,14 @@ def validate(cfg: TrainConfig) -> None:
             raise UserError(f"config key {key!r} must be a finite number, got {getattr(cfg, key)}")
     if cfg.learning_rate <= 0 or cfg.min_lr < 0:
         raise UserError("learning_rate must be > 0 and min_lr >= 0")
-    for key in ("weight_decay", "grad_clip"):
+    for key in ("weight_decay", "grad_clip", "logit_softcap"):
         if getattr(cfg, key) < 0:
             raise UserError(f"config key {key!r} must be >= 0, got {getattr(cfg, key)}")
-    for key in ("beta1", "beta2"):
+    if cfg.muon_lr <= 0:
+        raise UserError(f"muon_lr must be > 0, got {cfg.muon_lr}")
+    if cfg.pos_emb == "rope" and (cfg.n_embd // cfg.n_head) % 2:
+        raise UserError(f"pos_emb='rope' needs an even head size (n_embd / n_head), got {cfg.n_embd // cfg.n_head}")
+    for key in ("beta1", "beta2", "muon_momentum"):
         if not 0.0 <= getattr(cfg, key) < 1.0:
             raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
     parse_threads(cfg.threads)  # 'auto' or a number >= 1

@@ -1,7 +1,8 @@
-"""The optimizer and its schedule: AdamW with weight decay on matrices only, linear warmup then a cosine.
+"""The optimizer and its schedule: AdamW with weight decay on matrices only (or Muon for the hidden matrices,
+see muon.py), linear warmup then a cosine.
 
 optimizer = configure_optimizer(model, cfg, device)
-for group in optimizer.param_groups: group["lr"] = lr_at(step, cfg)
+for group in optimizer.param_groups: group["lr"] = lr_at(step, cfg) * group.get("lr_scale", 1.0)
 """
 
 import inspect
@@ -10,6 +11,7 @@ import math
 import torch
 
 from nanogpt.config import TrainConfig
+from nanogpt.muon import Muon, is_hidden_matrix
 
 
 def lr_at(it: int, cfg: TrainConfig) -> float:
@@ -24,13 +26,21 @@ def lr_at(it: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_lr)
 
 
-def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     """AdamW with weight decay on matrices (linear weights, token embedding) only: decaying gains, biases
-    and position embeddings toward zero only hurts."""
-    decay, no_decay = [], []
+    and position embeddings toward zero only hurts. optimizer=muon: the blocks' matrices go to Muon instead,
+    at muon_lr (lr_scale = muon_lr / learning_rate: the schedule's multiple), without weight decay."""
+    decay, no_decay, hidden = [], [], []
     for name, p in model.named_parameters():
-        (decay if p.dim() >= 2 and not name.endswith("wpe.weight") else no_decay).append(p)
+        if cfg.optimizer == "muon" and is_hidden_matrix(name, p):
+            hidden.append(p)
+        else:
+            (decay if p.dim() >= 2 and not name.endswith("wpe.weight") else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "muon":
+        scale = cfg.muon_lr / cfg.learning_rate
+        groups.append({"params": hidden, "muon": True, "weight_decay": 0.0, "lr_scale": scale})
+        return Muon(groups, lr=cfg.learning_rate, momentum=cfg.muon_momentum, betas=(cfg.beta1, cfg.beta2))
     # one fused kernel for the whole update (CPU and CUDA, torch >= 2.4) instead of a dozen ops per tensor
     fused = "fused" in inspect.signature(torch.optim.AdamW).parameters and device.type in ("cpu", "cuda")
     kwargs = {"fused": True} if fused else {"foreach": True}

@@ -36,6 +36,13 @@ def test_file_then_overrides(tmp_path):
         ("--n_embd=30", "multiple of n_head"),
         ("--dropout=1.0", "dropout must be in"),
         ("n_layer=2", "expected --key=value"),
+        ("--pos_emb=alibi", "'pos_emb' must be one of learned, rope"),
+        ("--norm=batchnorm", "'norm' must be one of layernorm, rmsnorm"),
+        ("--mlp_act=swiglu", "'mlp_act' must be one of gelu, relu2"),
+        ("--optimizer=sgd", "'optimizer' must be one of adamw, muon"),
+        ("--logit_softcap=-1", "'logit_softcap' must be >= 0"),
+        ("--muon_lr=0", "muon_lr must be > 0"),
+        ("--muon_momentum=1", "'muon_momentum' must be in"),
     ],
 )
 def test_bad_overrides_are_user_errors(arg, message):
@@ -69,3 +76,20 @@ def test_shipped_config_files_load_and_the_default_suits_the_device():
     spec.loader.exec_module(train_script)
     cpu = load_config(train_script.default_config_file("cpu"))
     assert (cpu.n_layer, cpu.n_embd, cpu.block_size, cpu.device, cpu.compile) == (4, 128, 64, "cpu", False)
+
+
+def test_model_keys_have_the_gpt_config_defaults():
+    """Every GPTConfig field that is a config key has the same default: the model args come from the config."""
+    import dataclasses
+
+    from nanogpt.model import GPTConfig
+
+    shared = [f for f in dataclasses.fields(GPTConfig) if f.name in KEYS]
+    assert {"pos_emb", "norm", "qk_norm", "mlp_act", "tie_weights", "zero_init", "logit_softcap"} <= {
+        f.name for f in shared
+    }
+    for f in shared:
+        if f.name != "vocab_size":  # 0 in the config: the tokenizer's
+            assert KEYS[f.name].default == f.default, f.name
+    with pytest.raises(UserError, match="even head size"):
+        load_config(None, dict(pos_emb="rope", n_embd=30, n_head=2))
