@@ -337,7 +337,7 @@ print(regex.findall(gpt2_original, "HOW'S it going?   I'm  fine   "))
 from minbpe import GPT2_SPLIT_PATTERN, RegexTokenizer
 
 for text in [example, "HOW'S it going?   I'm  fine   ", taylorswift[:3000]]:
-    assert RegexTokenizer(GPT2_SPLIT_PATTERN)._split(text) == regex.findall(gpt2_original, text)
+    assert RegexTokenizer(GPT2_SPLIT_PATTERN).split(text) == regex.findall(gpt2_original, text)
 
 # %% [markdown]
 # What the split forbids: train both tokenizers on the whole Taylor Swift article (512 tokens) and count the

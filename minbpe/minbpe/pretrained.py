@@ -7,6 +7,7 @@ printable ones first), which `byte_ids` carries.
 
 import tiktoken
 
+from minbpe.encoder import PieceEncoder
 from minbpe.ranks import merges_from_ranks
 from minbpe.regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, RegexTokenizer
 from zero_to_hero.encodings import get_encoding
@@ -24,15 +25,25 @@ class PretrainedTokenizer(RegexTokenizer):
         self.merges, self.byte_ids = merges_from_ranks(encoding._mergeable_ranks)
         self.special_tokens = {token: encoding.encode_single_token(token) for token in encoding.special_tokens_set}
         self._rebuild()
+
+    def _rebuild(self) -> None:
+        super()._rebuild()
         # tiktoken's first step for a piece: if the piece is a token, that token. The merges give the same
         # answer (a test checks every token), only slower: this makes the first encoding of a text fast.
+        self._encoder = PieceEncoder(self.merges, self.byte_ids, known=self.whole_tokens())
+
+    def whole_tokens(self) -> dict[str, tuple[int]]:
+        """{text: (id,)} for every token whose bytes are whole UTF-8 text (special tokens excepted)."""
+        special_ids = set(self.special_tokens.values())
+        whole = {}
         for token_id, token in self.vocab.items():
             try:
-                self._whole_tokens[token.decode("utf-8")] = (token_id,)
+                text = token.decode("utf-8")
             except UnicodeDecodeError:
-                pass  # part of a character: never a whole piece of text
-        for text in self.special_tokens:
-            del self._whole_tokens[text]  # ordinary text unless allowed (see encode)
+                continue  # part of a character: never a whole piece of text
+            if token_id not in special_ids:  # ordinary text unless allowed (see encode)
+                whole[text] = (token_id,)
+        return whole
 
 
 class GPT2Tokenizer(PretrainedTokenizer):

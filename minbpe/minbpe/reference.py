@@ -1,12 +1,10 @@
-"""The lecture's BPE, kept as it was taught: the oracle that the fast code is tested against, and
-the baseline in bench.py.
+"""The lecture's BPE, kept as it was taught: what `reference=True` runs, the oracle that the fast code
+(training.py, encoder.py) is tested against, and the baseline in bench.py.
 
 Training recounts every adjacent pair of every chunk after every merge; encoding a chunk rescans
 all its pairs for each merge it applies. Both are easy to check by eye, and both are slow: a merge
 costs time in proportion to the whole text, not to the places where the pair occurs.
 """
-
-from minbpe.unicode16 import valid_unicode
 
 
 def get_stats(ids: list[int], counts: dict[tuple[int, int], int] | None = None) -> dict[tuple[int, int], int]:
@@ -60,12 +58,4 @@ def encode_chunk(ids: list[int], merges: dict[tuple[int, int], int]) -> list[int
         if pair not in merges:
             break
         ids = merge(ids, pair, merges[pair])
-    return ids
-
-
-def encode_ordinary(tokenizer, text: str) -> list[int]:
-    """`tokenizer.encode_ordinary(text)` the lecture's way: every chunk encoded from scratch, no cache."""
-    ids = []
-    for chunk in tokenizer._split(valid_unicode(text)):
-        ids.extend(encode_chunk([tokenizer.byte_ids[b] for b in chunk.encode("utf-8")], tokenizer.merges))
     return ids

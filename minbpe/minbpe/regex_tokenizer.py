@@ -2,17 +2,26 @@
 byte-level BPE inside each piece. This is GPT-2's and GPT-4's design: merges never cross a piece, so
 " dog." and " dog!" both start with the token " dog", and no token spends itself on "dog.".
 
+In the lecture's words: training counts the pairs of every piece into one table (`get_stats(ids, counts)`) and
+merges the most frequent everywhere; encoding encodes each piece on its own, as BasicTokenizer encodes its text.
+`reference=True` runs the lecture's loops (reference.py). By default the same work goes to the fast modules,
+for the same reason as in basic.py: training.py (each distinct piece once, with its count) and encoder.py (each
+distinct piece encoded once and cached). The tests check that both give the same merges and ids.
+
 The patterns are tiktoken's, character for character (a test checks), and they see characters as
 tiktoken's engine does (unicode16.py).
 """
 
 import re
+from collections import Counter
 
 import regex
 import tiktoken
 
-from minbpe import unicode16
+from minbpe import reference as lecture
+from minbpe import training, unicode16
 from minbpe.base import Tokenizer
+from minbpe.encoder import PieceEncoder
 from minbpe.ranks import ranks_from_merges
 
 # GPT-2: contractions, words, numbers, punctuation, each with at most one leading space; then whitespace.
@@ -83,10 +92,40 @@ class RegexTokenizer(Tokenizer):
         self.pattern = pattern
         self._ascii_split = ASCII_SPLITS.get(pattern)
 
-    def _split(self, text: str) -> list[str]:
+    def _rebuild(self) -> None:
+        super()._rebuild()
+        self._encoder = PieceEncoder(self.merges, self.byte_ids)  # a new, empty cache for the new merges
+
+    def split(self, text: str) -> list[str]:
+        """The pieces of `text` that the pattern matches; merges never cross from one to the next."""
+        text = unicode16.valid_unicode(text)
         if self._ascii_split is not None and text.isascii():  # the fast path for English text
             return self._ascii_split.findall(text)
         return unicode16.split(self._compiled, text)
+
+    def train(self, text: str, vocab_size: int, verbose: bool = False, *, reference: bool = False) -> None:
+        """Learn merges on `text` until the vocabulary (bytes + merges) has `vocab_size` tokens.
+
+        Training continues from the merges already learned (none for a new tokenizer).
+        """
+        num_merges = self._merges_to_learn(vocab_size)
+        pieces = self.split(text)
+        encode_piece = self._encoder.encode_piece  # its bytes, merged as far as any earlier training goes
+        if reference:  # the lecture's loop: after every merge, count every pair of every piece again
+            steps = lecture.learn_merges([list(encode_piece(piece)) for piece in pieces], self.size, num_merges)
+        else:  # fast: each distinct piece once, with its count
+            chunks = Counter()
+            for piece, count in Counter(pieces).items():
+                chunks[encode_piece(piece)] += count
+            steps = training.learn_merges(chunks, self.size, num_merges)
+        self._add_merges(steps, verbose)
+
+    def encode_ordinary(self, text: str, *, reference: bool = False) -> list[int]:
+        """Token ids of `text`; special tokens in it are treated as ordinary text."""
+        pieces = self.split(text)
+        if reference:  # the lecture's loop on each piece, from its bytes
+            return [i for piece in pieces for i in lecture.encode_chunk(self.byte_tokens(piece), self.merges)]
+        return self._encoder.encode(pieces)  # fast: each distinct piece encoded once, then looked up
 
     def to_tiktoken(self, name: str = "minbpe") -> tiktoken.Encoding:
         """This tokenizer as a `tiktoken.Encoding` that encodes identically, at tiktoken's speed.

@@ -1,4 +1,5 @@
-"""The fast encoder against the lecture's (reference.py): merge loops, cache, ASCII split, batches."""
+"""The fast encoder (encoder.py) against the lecture's (reference.py) and tiktoken: merge loops, cache, ASCII split,
+whole tokens, batches."""
 
 import random
 import re
@@ -9,12 +10,12 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minbpe import BasicTokenizer, RegexTokenizer, base, reference, unicode16
-from minbpe.base import merge_by_rank, merge_by_scan
+from minbpe import BasicTokenizer, RegexTokenizer, batch, encoder, reference, unicode16
+from minbpe.encoder import PieceEncoder, merge_by_rank, merge_by_scan, replay_merges
 from minbpe.regex_tokenizer import ASCII_SPLITS, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN
 from zero_to_hero.datasets import read_text
 
-POOL = base.ProcessPoolExecutor
+POOL = batch.ProcessPoolExecutor
 PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "cl100k_base": GPT4_SPLIT_PATTERN, "o200k_base": GPT4O_SPLIT_PATTERN}
 
 
@@ -36,19 +37,31 @@ def test_merge_loops_agree_with_the_lecture(trained, ids):
         expected = reference.encode_chunk(list(ids), tokenizer.merges)
         assert merge_by_scan(list(ids), tokenizer.merges) == expected
         assert merge_by_rank(list(ids), tokenizer.merges) == expected
+        assert replay_merges(list(ids), tokenizer.merges) == expected
 
 
 @given(st.text(alphabet="aab b\nc", max_size=400))
 def test_encode_agrees_with_the_lecture(trained, text):
     for tokenizer in trained:
-        assert tokenizer.encode_ordinary(text) == reference.encode_ordinary(tokenizer, text)
+        assert tokenizer.encode_ordinary(text) == tokenizer.encode_ordinary(text, reference=True)
+
+
+@given(st.text(alphabet="aab b\nc", max_size=400))
+def test_the_lecture_path_is_the_lecture_code(trained, text):
+    """reference=True runs reference.py's encode_chunk (Regex, each piece) or basic.py's loop (Basic)."""
+    regex_tokenizer, basic_tokenizer = trained
+    pieces = [regex_tokenizer.byte_tokens(piece) for piece in regex_tokenizer.split(text)]
+    expected = [i for ids in pieces for i in reference.encode_chunk(ids, regex_tokenizer.merges)]
+    assert regex_tokenizer.encode_ordinary(text, reference=True) == expected
+    expected = reference.encode_chunk(list(text.encode()), basic_tokenizer.merges)
+    assert basic_tokenizer.encode_ordinary(text, reference=True) == expected
 
 
 def test_long_pieces_take_the_heap_and_agree(trained):
     regex_tokenizer, _ = trained
     text = "ab" * 300 + " " + "a" * 1000 + "\n" * 97  # pieces far above HEAP_MIN_IDS
-    assert max(len(p.encode()) for p in regex_tokenizer._split(text)) >= 10 * base.HEAP_MIN_IDS
-    assert regex_tokenizer.encode_ordinary(text) == reference.encode_ordinary(regex_tokenizer, text)
+    assert max(len(p.encode()) for p in regex_tokenizer.split(text)) >= 10 * encoder.HEAP_MIN_IDS
+    assert regex_tokenizer.encode_ordinary(text) == regex_tokenizer.encode_ordinary(text, reference=True)
 
 
 def test_real_text_agrees_with_the_lecture():
@@ -56,20 +69,28 @@ def test_real_text_agrees_with_the_lecture():
     tokenizer = RegexTokenizer()
     tokenizer.train(text[:50_000], 600)
     held_out = text[-20_000:]
-    assert tokenizer.encode_ordinary(held_out) == reference.encode_ordinary(tokenizer, held_out)
-    assert tokenizer.encode_ordinary(held_out) == tokenizer.encode_ordinary(held_out)  # now from the cache
+    expected = tokenizer.encode_ordinary(held_out, reference=True)
+    assert tokenizer.encode_ordinary(held_out) == expected  # every piece new: encoded from its bytes
+    assert tokenizer.encode_ordinary(held_out) == expected  # now every piece from the cache
+    assert tokenizer.to_tiktoken().encode_ordinary(held_out) == expected  # and tiktoken with the same merges
 
 
 def test_the_cache_holds_short_pieces_and_starts_over_when_full(trained, monkeypatch):
-    tokenizer = RegexTokenizer()
-    tokenizer.merges = dict(trained[0].merges)
-    tokenizer._rebuild()
-    text = "a" * 300 + " ab ab b"
-    ids = tokenizer.encode_ordinary(text)
-    assert set(tokenizer._cache) == {" ab", " b"}  # the 300-character piece was not kept
-    monkeypatch.setattr(base, "CACHE_MAX_ENTRIES", 2)
-    assert tokenizer.encode_ordinary(text + " aab") == ids + reference.encode_ordinary(tokenizer, " aab")
-    assert tokenizer._cache == {}  # 3 entries > 2: started over
+    tokenizer = trained[0]
+    pieces = tokenizer.split("a" * 300 + " ab ab b")
+    pieces_encoder = PieceEncoder(tokenizer.merges, tokenizer.byte_ids)
+    ids = pieces_encoder.encode(pieces)
+    assert ids == tokenizer.encode_ordinary("a" * 300 + " ab ab b", reference=True)
+    assert set(pieces_encoder.cache) == {" ab", " b"}  # the 300-character piece was not kept
+    monkeypatch.setattr(encoder, "CACHE_MAX_ENTRIES", 2)
+    assert pieces_encoder.encode([*pieces, " aab"]) == ids + tokenizer.encode_ordinary(" aab", reference=True)
+    assert pieces_encoder.cache == {}  # 3 entries > 2: started over
+
+
+def test_known_pieces_are_looked_up_not_merged(trained):
+    tokenizer = trained[0]
+    pieces_encoder = PieceEncoder(tokenizer.merges, tokenizer.byte_ids, known={" ab": (7,)})
+    assert pieces_encoder.encode([" ab", " b", " ab"]) == [7, *pieces_encoder.encode_piece(" b"), 7]
 
 
 # ---- the ASCII split ---------------------------------------------------------------------------------
@@ -93,10 +114,9 @@ def test_ascii_split_on_every_ascii_character_in_context(pretrained, name):
 
 
 def test_the_ascii_split_is_for_ascii_text_and_known_patterns_only():
-    gpt4 = RegexTokenizer()
-    assert gpt4._ascii_split is ASCII_SPLITS[GPT4_SPLIT_PATTERN]
-    assert gpt4._split("Ünïcode words") == ["Ünïcode", " words"]  # through `regex`: Ü is a letter
-    assert RegexTokenizer(r"\w+|\s+|.")._ascii_split is None
+    assert set(ASCII_SPLITS) == {GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN}
+    assert RegexTokenizer().split("Ünïcode words") == ["Ünïcode", " words"]  # through `regex`: Ü is a letter
+    assert RegexTokenizer(r"\p{L}+|\s+|.").split("café au") == ["café", " ", "au"]  # a custom pattern: `regex`
 
 
 # ---- the Unicode 17 check ------------------------------------------------------------------------------
@@ -124,14 +144,16 @@ def test_affected_finds_the_characters_unicode_17_changed(text, expected):
 def test_every_token_encodes_to_itself_through_the_merges(pretrained, name):
     """The shortcut (tiktoken's first step) gives what the merges would."""
     ours, _ = pretrained(name)
-    assert len(ours._whole_tokens) > 0.99 * len(ours.merges)
-    for text, ids in ours._whole_tokens.items():
-        assert ours._encode_piece(text) == ids
+    whole_tokens = ours.whole_tokens()
+    assert len(whole_tokens) > 0.99 * len(ours.merges)
+    merges_only = PieceEncoder(ours.merges, ours.byte_ids)  # no shortcut
+    for text, ids in whole_tokens.items():
+        assert merges_only.encode_piece(text) == ids
 
 
 def test_special_tokens_are_not_whole_tokens(gpt4):
     ours, theirs = gpt4
-    assert "<|endoftext|>" not in ours._whole_tokens
+    assert "<|endoftext|>" not in ours.whole_tokens()
     assert ours.encode("<|endoftext|>", disallowed_special=()) == theirs.encode("<|endoftext|>", disallowed_special=())
 
 
@@ -163,10 +185,10 @@ def test_encode_batch_with_special_tokens_in_processes(gpt4):
 
 def test_large_batches_use_processes(gpt4, monkeypatch):
     ours, theirs = gpt4
-    monkeypatch.setattr(base, "PARALLEL_MIN_CHARS", 100)
-    monkeypatch.setattr(base.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_CHARS", 100)
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 3)
     used = []
-    monkeypatch.setattr(base, "ProcessPoolExecutor", lambda n, **kw: used.append(n) or POOL(n, **kw))
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", lambda n, **kw: used.append(n) or POOL(n, **kw))
     texts = texts_for_batches()
     assert ours.encode_ordinary_batch(texts) == [theirs.encode_ordinary(t) for t in texts]
     assert used == [3]

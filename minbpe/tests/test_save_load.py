@@ -3,7 +3,7 @@
 import pytest
 
 from minbpe import BasicTokenizer, GPT4oTokenizer, RegexTokenizer
-from minbpe.base import render_token
+from minbpe.fileformat import render_token
 
 TEXT = "hello world! Hello, World? 1234 hello\n\n\tworld 你好 😀 \\back\\slash\r\n"
 SPECIAL = {"<|endoftext|>": 400, "<|line\nbreak|>": 401, "<|back\\slash|>": 402}
