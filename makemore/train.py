@@ -11,18 +11,21 @@ Writes <out-dir>/metrics.json and the stage's PNG plots, and prints 20 samples.
 
 import argparse
 
-from makemore.stages import DEFAULTS, MODELS, Config, run_stage
+from makemore.stages import STAGES, Config, run_stage
 from zero_to_hero import UserError, run_main
 from zero_to_hero.device import set_threads
 
 
 def defaults_table(key: str) -> str:
-    return ", ".join(f"{model} {DEFAULTS[model][key]}" for model in MODELS)
+    return ", ".join(f"{name} {stage.defaults[key]}" for name, stage in STAGES.items())
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=MODELS, default="mlp", help="which lecture stage to run (default mlp)")
+    lectures = ", ".join(f"{name} (lecture {stage.lecture})" for name, stage in STAGES.items())
+    parser.add_argument(
+        "--model", choices=list(STAGES), default="mlp", help=f"which stage to run: {lectures}; default mlp"
+    )
     parser.add_argument("--steps", type=int, help=f"training steps; default per model: {defaults_table('steps')}")
     parser.add_argument(
         "--batch-size", type=int, help=f"examples per step, 0 = full batch; default: {defaults_table('batch_size')}"

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from zero_to_hero.progress import progress_line
+
 Step = Callable[[torch.Tensor, torch.Tensor, float], float]
 
 
@@ -40,7 +42,7 @@ def train(
     n = len(X)
     full_batch = batch_size <= 0 or batch_size >= n
     losses = []
-    start = last = time.perf_counter()
+    last = time.perf_counter()
     last_done = 0
     for i in range(steps):
         if full_batch:
@@ -52,12 +54,12 @@ def train(
         losses.append(step(Xb, Yb, lr))
         if log_every and (i % log_every == 0 or i == steps - 1):
             now, done = time.perf_counter(), i + 1
-            ms_per_step = 1000 * (now - last) / (done - last_done)  # over the last interval
-            eta = (steps - done) * (now - start) / done
-            throughput = len(Xb) * 1000 / ms_per_step
+            seconds_per_step = max(now - last, 1e-9) / (done - last_done)  # over the last interval
+            rate = len(Xb) / seconds_per_step
             log(
-                f"step {done:>7}/{steps}  loss {losses[-1]:.4f}  lr {lr:.3g}  {ms_per_step:.2f} ms/step  "
-                f"{throughput:,.0f} examples/s  ETA {eta:.0f}s"
+                progress_line(
+                    done, steps, seconds_per_step=seconds_per_step, rate=rate, unit="examples", loss=losses[-1], lr=lr
+                )
             )
             last, last_done = now, done
     return losses

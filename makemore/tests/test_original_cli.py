@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from makemore.__main__ import main, parse_args
 from makemore.zoo import ModelConfig, build_model, original
+from makemore.zoo.cli import main, parse_args
 from makemore.zoo.dataset import SequenceData
 from makemore.zoo.sampling import generate
 from makemore.zoo.trainer import BEST, LAST, METRICS
@@ -161,7 +161,7 @@ def test_an_original_work_dir_is_read_by_sample_only_and_resume(model_type, word
     torch.save(state, work / "model.pt")
 
     converted = build_model(model_type, config).eval()
-    converted.load_state_dict(original.load(work / "model.pt", model_type, converted.state_dict()))
+    converted.load_state_dict(original.load_converted(work / "model.pt", model_type, converted.state_dict()))
     idx = torch.randint(len(data.vocab), (4, data.block_size), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         torch.testing.assert_close(converted(idx), source(idx))
@@ -207,11 +207,11 @@ def test_an_original_file_we_cannot_use_is_one_clear_line(model_type, flags, mes
 def test_a_corrupt_original_file_is_a_user_error(tmp_path):
     path = tmp_path / "model.pt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(UserError, match="not a readable original makemore model.pt"):
-        original.load(path, "rnn", {})
+    with pytest.raises(UserError, match="model.pt is corrupt or not a checkpoint"):
+        original.load_converted(path, "rnn", {})
     torch.save({"weights": [1, 2]}, path)
     with pytest.raises(UserError, match="a state_dict of tensors"):
-        original.load(path, "rnn", {})
+        original.load_converted(path, "rnn", {})
 
 
 def test_our_own_checkpoints_win_over_a_model_pt(words_file, tmp_path, capsys):

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from makemore.bigram import NeuralBigram
 from makemore.data import Vocab, build_windows
 from makemore.mlp import MLP
 from makemore.training import evaluate, find_lr, sgd_step, smooth, step_decay, train
@@ -59,7 +60,9 @@ def test_training_is_seeded_and_lowers_the_loss():
     assert len(losses) == 200
     assert evaluate(model, X, Y) < losses[0] - 0.5
     assert len(lines) == 5  # steps 1, 51, 101, 151 and the last
-    assert all(k in lines[-1] for k in ("step     200/200", "loss", "lr 0.02", "ms/step", "examples/s", "ETA"))
+    assert lines[-1].startswith(f"step 200/200 | loss {losses[-1]:.4f} | lr 2.00e-02 | ")
+    assert lines[-1].endswith(" examples/s | ETA 0s") and " ms/step | " in lines[-1]
+    assert lines[0].startswith("step 1/200 | ")
 
 
 def test_full_batch_uses_every_example():
@@ -75,12 +78,36 @@ def test_full_batch_uses_every_example():
     assert seen == [len(X)] * 3 + [10, 10]
 
 
-def test_l2_penalty_is_added_to_the_loss():
-    vocab, X, Y = data(block_size=1)
-    model = MLP(len(vocab), 1, n_embd=2, n_hidden=4, generator=torch.Generator().manual_seed(0))
-    expected = F.cross_entropy(model(X), Y) + 0.5 * sum((p**2).mean() for p in model.parameters() if p.dim() == 2)
-    loss = sgd_step(model, l2=0.5)(X, Y, 0.0)  # lr 0: measures without changing the model
-    assert loss == pytest.approx(expected.item(), rel=1e-6)
+def test_l2_penalty_value_by_hand():
+    # A neural bigram whose weights are all 0.5: every logit is equal, so the cross-entropy is ln V whatever the
+    # data, and the penalty is l2 * mean(0.5^2) = l2 / 4. With V = 4 and l2 = 0.2: ln 4 + 0.05.
+    model = NeuralBigram(4, torch.Generator())
+    with torch.no_grad():
+        model.W.fill_(0.5)
+    X, Y = torch.tensor([[0], [1], [3]]), torch.tensor([2, 0, 1])
+    assert sgd_step(model, l2=0.2)(X, Y, 0.0) == pytest.approx(math.log(4) + 0.05, rel=1e-6)  # lr 0: no update
+    assert sgd_step(model)(X, Y, 0.0) == pytest.approx(math.log(4), rel=1e-6)
+
+
+def test_l2_step_equals_torch_sgd_with_weight_decay():
+    # d/dp of l2 * mean(p^2) is 2 * l2 * p / p.numel(): torch's SGD with that weight_decay on each matrix (and none
+    # on the biases) takes the same step from the cross-entropy gradient alone.
+    vocab, X, Y = data(block_size=2)
+    ours = MLP(len(vocab), 2, n_embd=3, n_hidden=8, generator=torch.Generator().manual_seed(0))
+    reference = MLP(len(vocab), 2, n_embd=3, n_hidden=8, generator=torch.Generator().manual_seed(0))
+    l2, lr = 0.5, 0.3
+    groups = [
+        {"params": [p], "weight_decay": 2 * l2 / p.numel() if p.dim() == 2 else 0.0} for p in reference.parameters()
+    ]
+    optimizer = torch.optim.SGD(groups, lr=lr)
+    F.cross_entropy(reference(X), Y).backward()
+    optimizer.step()
+    sgd_step(ours, l2=l2)(X, Y, lr)
+    decayed = 0
+    for (name, p), q in zip(ours.named_parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-7, msg=name)
+        decayed += p.dim() == 2
+    assert decayed == 3  # C, W1 and W2 are penalised; b1 and b2 are not
 
 
 def test_evaluate_matches_cross_entropy_and_handles_empty_splits():

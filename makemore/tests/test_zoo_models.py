@@ -102,10 +102,12 @@ def test_attention_matches_torch_multihead_attention_with_causal_mask():
     torch.testing.assert_close(attn(x), expected)
 
 
-def test_causal_mean_matches_a_loop():
+def test_causal_mean_matches_a_loop_and_the_running_sum():
     x = torch.randn(3, 5, 4)
     expected = torch.stack([x[:, : t + 1].mean(dim=1) for t in range(5)], dim=1)
     torch.testing.assert_close(causal_mean(x), expected)
+    # the masked-softmax ("attention with equal scores") form is the running mean: cumsum / count
+    torch.testing.assert_close(causal_mean(x), x.cumsum(dim=1) / torch.arange(1, 6).view(1, 5, 1))
 
 
 def test_parameter_counts_follow_the_sizes():

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from makemore.__main__ import main
 from makemore.data import Vocab
 from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint
+from makemore.zoo.cli import main
 from makemore.zoo.dataset import IGNORE, SequenceData
-from makemore.zoo.sampling import generate, sample_words
-from makemore.zoo.trainer import BEST, LAST, TrainConfig, evaluate, train
+from makemore.zoo.sampling import generate, sample_groups
+from makemore.zoo.trainer import BEST, LAST, TrainConfig, evaluate_sequences, run_training
 from zero_to_hero import UserError, run_main
 
 WORDS = ["ab", "abc", "abcd", "ba", "bad", "cab", "cad", "dab", "dacb", "bcd", "acd", "db"]
@@ -30,9 +30,9 @@ def quiet(*args):
     pass
 
 
-def test_encode_pads_and_shifts():
+def test_build_sequences_pads_and_shifts():
     data = SequenceData(Vocab.from_words(["emma", "bo"]), 5, ["emma"], ["bo"])  # itos . a b e m o
-    X, Y = data.encode(["emma", "bo"])
+    X, Y = data.build_sequences(["emma", "bo"])
     assert X.tolist() == [[0, 3, 4, 4, 1], [0, 2, 5, 0, 0]]
     assert Y.tolist() == [[3, 4, 4, 1, 0], [2, 5, 0, IGNORE, IGNORE]]
     assert data.decode(torch.tensor([2, 5, 0, 3])) == "bo" and data.decode(torch.tensor([4, 1])) == "ma"
@@ -60,7 +60,7 @@ def test_generate_gives_rows_of_block_size_and_samples_are_grouped():
     model = build_model("transformer", config)
     rows = generate(model, 7, data.block_size, torch.Generator().manual_seed(0))
     assert rows.shape == (7, data.block_size) and rows.max() < len(data.vocab)
-    groups = sample_words(model, data, 30, torch.Generator().manual_seed(0))
+    groups = sample_groups(model, data, 30, torch.Generator().manual_seed(0))
     assert list(groups) == ["in train", "in test", "new"] and sum(map(len, groups.values())) == 30
     assert set(groups["in train"]) <= set(data.train_words) and not set(groups["new"]) & set(WORDS)
 
@@ -69,10 +69,10 @@ def test_generate_gives_rows_of_block_size_and_samples_are_grouped():
 def test_loss_falls_on_a_tiny_data_set(model_type, tmp_path):
     data, config = setup()
     torch.manual_seed(7)
-    X, Y = data.encode(data.train_words)
-    before = evaluate(build_model(model_type, config), X, Y)
+    X, Y = data.build_sequences(data.train_words)
+    before = evaluate_sequences(build_model(model_type, config), X, Y)
     cfg = TrainConfig(max_steps=150, batch_size=8, learning_rate=2e-2, eval_interval=150, log_interval=150, seed=7)
-    metrics = train(model_type, config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    metrics = run_training(model_type, config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
     assert metrics["train_loss"] < 0.75 * before, (before, metrics)
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
     assert {"train_loss", "test_loss", "steps", "seconds", "params", "type"} <= metrics.keys()
@@ -82,25 +82,27 @@ def test_loss_falls_on_a_tiny_data_set(model_type, tmp_path):
 def test_trained_bigram_reaches_the_counting_solution(tmp_path):
     # The best a bigram can do is the table of normalized counts: training must get there.
     data, config = setup()
-    X, Y = data.encode(data.train_words)
+    X, Y = data.build_sequences(data.train_words)
     counts = torch.zeros(len(data.vocab), len(data.vocab))
     counts.index_put_((X[Y != IGNORE], Y[Y != IGNORE]), torch.tensor(1.0), accumulate=True)
     probs = counts / counts.sum(1, keepdim=True).clamp(min=1)
     optimum = -probs[X[Y != IGNORE], Y[Y != IGNORE]].log().mean().item()
     cfg = TrainConfig(max_steps=300, batch_size=11, learning_rate=0.2, weight_decay=0, eval_interval=300, seed=2)
-    metrics = train("bigram", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    metrics = run_training("bigram", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
     assert optimum < metrics["train_loss"] < optimum + 0.02, (optimum, metrics["train_loss"])
 
 
 def test_checkpoint_round_trip_rebuilds_the_best_model(tmp_path):
     data, config = setup()
     cfg = TrainConfig(max_steps=30, batch_size=8, learning_rate=1e-2, eval_interval=10, seed=1)
-    metrics = train("gru", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    metrics = run_training("gru", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
     ckpt = torch.load(tmp_path / BEST, weights_only=True)
     assert ckpt["type"] == "gru" and ckpt["step"] == metrics["best_step"] and ckpt["itos"] == list(data.vocab.itos)
     model = build_model(ckpt["type"], ModelConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["model"])
-    assert evaluate(model, *data.encode(data.test_words)) == pytest.approx(metrics["test_loss"], abs=1e-6)
+    assert evaluate_sequences(model, *data.build_sequences(data.test_words)) == pytest.approx(
+        metrics["test_loss"], abs=1e-6
+    )
     assert ckpt["test_loss"] == pytest.approx(metrics["test_loss"], abs=1e-6)
     assert not list(tmp_path.glob("*.tmp"))  # written to a temporary file, then renamed
 
@@ -108,17 +110,19 @@ def test_checkpoint_round_trip_rebuilds_the_best_model(tmp_path):
 def test_resume_continues_exactly_where_training_stopped(tmp_path):
     data, config = setup()
     cfg = TrainConfig(max_steps=20, batch_size=4, learning_rate=1e-2, eval_interval=10, seed=5)
-    straight = train("lstm", config, data, cfg, tmp_path / "a", torch.device("cpu"), log=quiet)
+    straight = run_training("lstm", config, data, cfg, tmp_path / "a", torch.device("cpu"), log=quiet)
 
     def ctrl_c_after_first_checkpoint(line):
         if "samples:" in line:  # the samples follow the step-10 checkpoint
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train("lstm", config, data, cfg, tmp_path / "b", torch.device("cpu"), log=ctrl_c_after_first_checkpoint)
+        run_training("lstm", config, data, cfg, tmp_path / "b", torch.device("cpu"), log=ctrl_c_after_first_checkpoint)
     assert torch.load(tmp_path / "b" / LAST, weights_only=True)["step"] == 10
     lines = []
-    resumed = train("lstm", config, data, cfg, tmp_path / "b", torch.device("cpu"), resume=True, log=lines.append)
+    resumed = run_training(
+        "lstm", config, data, cfg, tmp_path / "b", torch.device("cpu"), resume=True, log=lines.append
+    )
     assert lines[0].startswith("resumed from") and "at step 10" in lines[0]
     a, b = (torch.load(tmp_path / d / LAST, weights_only=True) for d in "ab")
     assert a["step"] == b["step"] == 20
@@ -130,22 +134,27 @@ def test_resume_continues_exactly_where_training_stopped(tmp_path):
 def test_resume_refuses_a_different_model_or_a_finished_run(tmp_path):
     data, config = setup()
     cfg = TrainConfig(max_steps=10, batch_size=4, eval_interval=10)
-    train("rnn", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
+    run_training("rnn", config, data, cfg, tmp_path, torch.device("cpu"), log=quiet)
     with pytest.raises(UserError, match="trained with type = 'rnn'"):
-        train("gru", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
+        run_training("gru", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
     with pytest.raises(UserError, match="already trained 10 steps"):
-        train("rnn", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
+        run_training("rnn", config, data, cfg, tmp_path, torch.device("cpu"), resume=True, log=quiet)
     with pytest.raises(UserError, match="no checkpoint"):
-        train("rnn", config, data, cfg, tmp_path / "nothing", torch.device("cpu"), resume=True, log=quiet)
+        run_training("rnn", config, data, cfg, tmp_path / "nothing", torch.device("cpu"), resume=True, log=quiet)
 
 
 def test_a_corrupt_checkpoint_is_a_user_error(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(UserError, match="not a readable checkpoint"):
+    with pytest.raises(UserError, match="bad.pt is corrupt or not a checkpoint .*; train one first"):
         checkpoint.load(tmp_path / "bad.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
-    with pytest.raises(UserError, match="not a makemore checkpoint"):
+    with pytest.raises(UserError, match="other.pt is not a makemore checkpoint"):
         checkpoint.load(tmp_path / "other.pt")
+    torch.save([torch.zeros(2)], tmp_path / "list.pt")
+    with pytest.raises(UserError, match="list.pt holds a list, not a dict"):
+        checkpoint.load(tmp_path / "list.pt")
+    with pytest.raises(UserError, match="is a folder, not a file"):
+        checkpoint.load(tmp_path)
 
 
 @pytest.fixture
@@ -160,7 +169,14 @@ def test_cli_trains_then_samples_from_the_best_checkpoint(words_file, tmp_path, 
     args = ["-i", str(words_file), "-o", str(out), "--type", "bow", "--max-steps", "20", "--eval-interval", "10"]
     metrics = main(args + SMALL)
     log = capsys.readouterr().out
-    assert "step     10/20" in log and "ms/step" in log and "ETA" in log and "test loss" in log and "samples:" in log
+    assert (
+        "step 10/20 | loss " in log
+        and "words/s" in log
+        and "ms/step" in log
+        and "ETA" in log
+        and "test loss" in log
+        and "samples:" in log
+    )
     assert json.loads((out / "metrics.json").read_text())["test_loss"] == metrics["test_loss"]
     main(["-i", str(words_file), "-o", str(out), "--sample-only", "--num-samples", "25"])
     printed = capsys.readouterr().out

@@ -18,14 +18,14 @@ from torch import nn
 from makemore.zoo.bigram import Bigram
 from makemore.zoo.bow import BoW
 from makemore.zoo.config import ModelConfig
-from makemore.zoo.mlp import MLP
+from makemore.zoo.mlp import SequenceMLP
 from makemore.zoo.recurrent import GRUCell, LSTMCell, Recurrent, RNNCell
 from makemore.zoo.transformer import Transformer
 from zero_to_hero import UserError
 
 MODELS = {
     "bigram": Bigram,
-    "mlp": MLP,
+    "mlp": SequenceMLP,
     "rnn": partial(Recurrent, cell=RNNCell),
     "gru": partial(Recurrent, cell=GRUCell),
     "lstm": partial(Recurrent, cell=LSTMCell),

@@ -1,16 +1,25 @@
-"""Bag of words: each position sees the plain average of everything up to it (attention with equal weights)."""
+"""Bag of words: each position sees the plain average of everything up to it — attention with equal weights.
+
+The average is written the way attention is: a (T, T) matrix of scores, the future masked to -inf, a softmax
+over each row, then weights @ x. All scores are equal (zero), so row t puts 1/(t+1) on positions 0..t; a
+Transformer (transformer.py) computes the scores from the data instead. The same numbers come from
+x.cumsum(1) / (1, 2, ..., T), which the tests check.
+"""
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from makemore.zoo.config import ModelConfig
 
 
 def causal_mean(x: torch.Tensor) -> torch.Tensor:
-    """out[:, t] = mean(x[:, :t+1]): a running sum divided by the count, so no future position leaks in."""
+    """out[:, t] = mean(x[:, :t+1]), as masked attention with equal scores: no future position leaks in."""
     T = x.size(1)
-    counts = torch.arange(1, T + 1, device=x.device, dtype=x.dtype).view(1, T, 1)
-    return x.cumsum(dim=1) / counts  # (B, T, C)
+    scores = torch.zeros(T, T, device=x.device, dtype=x.dtype)  # every position equally interesting
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device), diagonal=1)
+    weights = F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)  # (T, T), row t: 1/(t+1) on 0..t
+    return weights @ x  # (T, T) @ (B, T, C) -> (B, T, C)
 
 
 class BoW(nn.Module):

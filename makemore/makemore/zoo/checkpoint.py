@@ -1,12 +1,24 @@
-"""Checkpoints: written to a temporary file and renamed into place, read back with weights_only=True."""
+"""The zoo's checkpoints: what they hold, written atomically, read through zero_to_hero.checkpoints.
 
-import pickle
+    best.pt  header + model weights + step, test loss              (--sample-only)
+    last.pt  header + weights + optimizer + batch sampler + step... (--resume)
+
+The header (type, sizes, vocabulary, seed) rebuilds the model and tells whether a checkpoint belongs to the run
+at hand.
+"""
+
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from makemore.zoo.config import ModelConfig
+from makemore.zoo.dataset import SequenceData
 from zero_to_hero import UserError
+from zero_to_hero.checkpoints import load_checkpoint
 from zero_to_hero.files import atomic_path
+
+HINT = "train one first (without --resume/--sample-only), or fix --out-dir"
 
 
 def save(obj: dict, path: Path) -> None:
@@ -16,14 +28,23 @@ def save(obj: dict, path: Path) -> None:
 
 
 def load(path: Path) -> dict:
-    """Tensors, numbers, strings, lists and dicts only: weights_only refuses arbitrary pickled code."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"no checkpoint at {path}; train first (without --resume/--sample-only) or fix --out-dir")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, OSError) as e:
-        raise UserError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete it and train again") from e
-    if not isinstance(obj, dict) or "model" not in obj:
-        raise UserError(f"{path} is not a makemore checkpoint; delete it and train again")
-    return obj
+    """A checkpoint of ours: a dict with the model's weights and its header."""
+    ckpt = load_checkpoint(path, hint=HINT)  # missing, a folder, corrupt, not a dict: one line already
+    missing = [key for key in ("model", "type", "config", "itos", "seed") if key not in ckpt]
+    if missing:
+        raise UserError(f"{path} is not a makemore checkpoint (no {', '.join(missing)}); delete it and train again")
+    return ckpt
+
+
+def header(model_type: str, config: ModelConfig, data: SequenceData, seed: int) -> dict:
+    """What a checkpoint needs to rebuild its model and to check it belongs to the data at hand."""
+    return {"type": model_type, "config": asdict(config), "itos": list(data.vocab.itos), "seed": seed}
+
+
+def check_header(ckpt: dict, expected: dict, path: Path) -> None:
+    for key, value in expected.items():
+        if ckpt.get(key) != value:
+            raise UserError(
+                f"{path} was trained with {key} = {ckpt.get(key)!r}, but this run has {value!r}; "
+                "use the same flags and --input, or another --out-dir"
+            )

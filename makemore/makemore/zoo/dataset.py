@@ -22,7 +22,7 @@ MAX_TENSOR_BYTES = 2**31  # X and Y of every word, padded to the longest: refuse
 @dataclass(frozen=True)
 class SequenceData:
     vocab: Vocab
-    block_size: int
+    block_size: int  # longest word + 1: every row holds '.' + a whole word, so a model sees all of it
     train_words: list[str]
     test_words: list[str]
 
@@ -46,8 +46,9 @@ class SequenceData:
         n_test = max(1, min(1000, len(words) // 10))
         return cls(vocab, block_size, shuffled[n_test:], shuffled[:n_test])
 
-    def encode(self, words: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """X, Y of shape (len(words), block_size), int64."""
+    def build_sequences(self, words: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """X, Y of shape (len(words), block_size), int64: one padded row per word (the lecture stages'
+        build_windows makes one row per character instead)."""
         X = torch.zeros(len(words), self.block_size, dtype=torch.long)
         Y = torch.full((len(words), self.block_size), IGNORE, dtype=torch.long)
         for i, word in enumerate(words):

@@ -1,4 +1,9 @@
-"""MLP (Bengio et al. 2003): embed the last block_size characters, concatenate, one tanh layer."""
+"""SequenceMLP (Bengio et al. 2003) for whole sequences: at every position, embed the last block_size characters,
+concatenate them, one tanh layer.
+
+The lecture-3 model (makemore/mlp.py) reads one fixed window per example; this one reads a whole padded word
+and predicts at every position at once, so it builds each position's window itself.
+"""
 
 import torch
 import torch.nn.functional as F
@@ -7,10 +12,10 @@ from torch import nn
 from makemore.zoo.config import ModelConfig
 
 
-class MLP(nn.Module):
+class SequenceMLP(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.block_size = config.block_size
+        self.block_size = config.block_size  # the window: here the whole word, as long as the longest + 1
         # Positions before the start of the sequence get their own "blank" token (id vocab_size),
         # so the model can tell "nothing here yet" apart from the '.' that starts every word.
         self.blank = config.vocab_size
@@ -22,7 +27,11 @@ class MLP(nn.Module):
         )
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        padded = F.pad(idx, (self.block_size - 1, 0), value=self.blank)  # (B, block_size - 1 + T)
-        context = padded.unfold(1, self.block_size, 1)  # (B, T, block_size): the tokens up to and including t
-        emb = self.wte(context).flatten(2)  # (B, T, block_size * n_embd)
-        return self.mlp(emb)  # (B, T, V)
+        T = idx.size(1)
+        embs = []
+        for back in reversed(range(self.block_size)):  # oldest character first, the current one last
+            # shifted[:, t] = idx[:, t - back]: the character `back` steps before t, blank before the start
+            shifted = F.pad(idx, (back, 0), value=self.blank)[:, :T]  # (B, T)
+            embs.append(self.wte(shifted))  # (B, T, n_embd)
+        context = torch.cat(embs, dim=-1)  # (B, T, block_size * n_embd)
+        return self.mlp(context)  # (B, T, V)

@@ -17,6 +17,7 @@ import re
 import torch
 
 from zero_to_hero import UserError
+from zero_to_hero.checkpoints import load_checkpoint
 
 ORIGINAL_CHECKPOINT = "model.pt"
 
@@ -93,12 +94,9 @@ def convert(state: dict, model_type: str, ours: dict[str, torch.Tensor]) -> dict
     return renamed
 
 
-def load(path, model_type: str, ours: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def load_converted(path, model_type: str, ours: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Read an original `model.pt` (weights only) and convert it; see `convert`."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated file, another format...: one line, the user can fix it
-        raise UserError(f"{path} is not a readable original makemore model.pt ({type(e).__name__})") from e
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    state = load_checkpoint(path, hint="give the --work-dir of an original makemore run, or train one with ours")
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"{path} is not an original makemore model.pt (a state_dict of tensors)")
     return convert(state, model_type, ours)

@@ -36,7 +36,7 @@ def generate(
     return idx[:, 1:]
 
 
-def sample_words(
+def sample_groups(
     model: nn.Module, data: SequenceData, n: int, generator: torch.Generator, top_k: int = -1
 ) -> dict[str, list[str]]:
     """n sampled words grouped as "in train", "in test" (the model reproduced a word) or "new"."""

@@ -6,10 +6,7 @@ the best model (by test loss) kept in best.pt, everything needed to resume in la
     out_dir/metrics.json  train_loss, test_loss (of best.pt), steps, seconds, params, type
 """
 
-import json
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,9 +17,12 @@ from torch import nn
 
 from makemore.zoo import ModelConfig, build_model, checkpoint, count_params
 from makemore.zoo.dataset import IGNORE, SequenceData
-from makemore.zoo.sampling import format_samples, sample_words
+from makemore.zoo.interrupt import StopOnCtrlC
+from makemore.zoo.sampling import format_samples, sample_groups
 from zero_to_hero import UserError
 from zero_to_hero.device import seed_everything
+from zero_to_hero.files import write_json
+from zero_to_hero.progress import format_duration, progress_line
 
 BEST, LAST, METRICS = "best.pt", "last.pt", "metrics.json"
 
@@ -47,7 +47,7 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1000) -> float:
+def evaluate_sequences(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1000) -> float:
     """Mean loss per character over all of X, Y (not a mean of batch means: words differ in length)."""
     was_training = model.training
     model.eval()
@@ -77,46 +77,7 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _header(model_type: str, config: ModelConfig, data: SequenceData, seed: int) -> dict:
-    """What a checkpoint needs to rebuild its model and to check it belongs to the data at hand."""
-    return {"type": model_type, "config": asdict(config), "itos": list(data.vocab.itos), "seed": seed}
-
-
-def check_header(ckpt: dict, expected: dict, path: Path) -> None:
-    for key, value in expected.items():
-        if ckpt.get(key) != value:
-            raise UserError(
-                f"{path} was trained with {key} = {ckpt.get(key)!r}, but this run has {value!r}; "
-                "use the same flags and --input, or another --out-dir"
-            )
-
-
-class StopOnCtrlC:
-    """The first Ctrl-C sets `requested` (the loop finishes its step, then saves and samples); the second one
-    interrupts as usual. Signal handlers belong to the main thread: elsewhere this does nothing."""
-
-    def __enter__(self):
-        self.requested = False
-        self.previous = signal.getsignal(signal.SIGINT)
-        self.active = threading.current_thread() is threading.main_thread()
-        if self.active:
-            signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
-
-    def __exit__(self, *exc_info):
-        if self.active:
-            signal.signal(signal.SIGINT, self.previous)
-
-
-def _format_time(seconds: float) -> str:
-    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
-
-
-def train(
+def run_training(
     model_type: str,
     config: ModelConfig,
     data: SequenceData,
@@ -138,11 +99,11 @@ def train(
         param_groups(model, cfg.weight_decay), lr=cfg.learning_rate, betas=(0.9, 0.99), eps=1e-8
     )
     batches = torch.Generator().manual_seed(cfg.seed)  # which words each step trains on
-    header = _header(model_type, config, data, cfg.seed)
+    header = checkpoint.header(model_type, config, data, cfg.seed)
     step, seconds, best_loss, best_step = 0, 0.0, math.inf, 0
     if resume:
         ckpt = checkpoint.load(out_dir / LAST)
-        check_header(ckpt, header, out_dir / LAST)
+        checkpoint.check_header(ckpt, header, out_dir / LAST)
         if ckpt["step"] >= cfg.max_steps:
             raise UserError(f"{out_dir / LAST} has already trained {ckpt['step']} steps; raise --max-steps to go on")
         model.load_state_dict(ckpt["model"])
@@ -153,8 +114,8 @@ def train(
     elif initial_weights is not None:
         model.load_state_dict(initial_weights)
 
-    X_train, Y_train = (t.to(device) for t in data.encode(data.train_words))  # (N, block_size) each
-    X_test, Y_test = (t.to(device) for t in data.encode(data.test_words))
+    X_train, Y_train = (t.to(device) for t in data.build_sequences(data.train_words))  # (N, block_size) each
+    X_test, Y_test = (t.to(device) for t in data.build_sequences(data.test_words))
     n_probe = len(X_test)  # periodic train loss on a fixed slice as big as the test set: cheap, comparable
     params = count_params(model)
     log(
@@ -164,8 +125,8 @@ def train(
 
     def evaluate_save_and_sample() -> None:
         nonlocal best_loss, best_step, interval_start
-        train_loss = evaluate(model, X_train[:n_probe], Y_train[:n_probe])
-        test_loss = evaluate(model, X_test, Y_test)
+        train_loss = evaluate_sequences(model, X_train[:n_probe], Y_train[:n_probe])
+        test_loss = evaluate_sequences(model, X_test, Y_test)
         if not math.isfinite(test_loss):
             raise UserError(f"the test loss became {test_loss} at step {step}; lower --learning-rate")
         log(f"step {step:6d} | train loss {train_loss:.4f} | test loss {test_loss:.4f}")
@@ -190,7 +151,7 @@ def train(
             out_dir / LAST,
         )
         samples = torch.Generator(device=device).manual_seed(cfg.seed + step)
-        log(format_samples(sample_words(model, data, cfg.num_samples, samples, top_k=cfg.top_k)))
+        log(format_samples(sample_groups(model, data, cfg.num_samples, samples, top_k=cfg.top_k)))
         interval_start = time.perf_counter()  # evaluation time is not training time per step
 
     endless = cfg.max_steps < 0
@@ -212,13 +173,11 @@ def train(
             interval_steps += 1
 
             if step % cfg.log_interval == 0 or step == cfg.max_steps:
-                ms = (time.perf_counter() - interval_start) * 1000 / interval_steps
-                eta = "until Ctrl-C" if endless else f"ETA {_format_time((cfg.max_steps - step) * ms / 1000)}"
-                total = "" if endless else f"/{cfg.max_steps}"
-                log(
-                    f"step {step:6d}{total} | loss {loss.item():.4f} | lr {lr:.1e} | "
-                    f"{ms:6.2f} ms/step | {cfg.batch_size * 1000 / ms:8.0f} words/s | {eta}"
-                )
+                seconds_per_step = (time.perf_counter() - interval_start) / interval_steps
+                values = {"loss": loss.item(), "lr": lr, **({"until": "Ctrl-C"} if endless else {})}
+                total = None if endless else cfg.max_steps
+                rate = cfg.batch_size / seconds_per_step
+                log(progress_line(step, total, seconds_per_step=seconds_per_step, rate=rate, unit="words", **values))
                 interval_start, interval_steps = time.perf_counter(), 0
 
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
@@ -234,8 +193,8 @@ def train(
     model.load_state_dict(checkpoint.load(out_dir / BEST)["model"])
     metrics = {
         "type": model_type,
-        "train_loss": evaluate(model, X_train, Y_train),
-        "test_loss": evaluate(model, X_test, Y_test),
+        "train_loss": evaluate_sequences(model, X_train, Y_train),
+        "test_loss": evaluate_sequences(model, X_test, Y_test),
         "best_step": best_step,
         "steps": step,
         "seconds": round(seconds, 2),
@@ -244,9 +203,9 @@ def train(
         "config": asdict(config),
         "train": asdict(cfg),
     }
-    (out_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(out_dir / METRICS, metrics)
     log(
         f"best test loss {metrics['test_loss']:.4f} (train {metrics['train_loss']:.4f}) at step {best_step}; "
-        f"{step} steps in {_format_time(seconds)}; wrote {out_dir / METRICS}"
+        f"{step} steps in {format_duration(seconds)}; wrote {out_dir / METRICS}"
     )
     return metrics
