@@ -88,12 +88,13 @@ def replay_merges(ids: list[int], merges: dict[tuple[int, int], int]) -> list[in
 class PieceEncoder:
     """Encodes pieces of text (the chunks of a split) with one tokenizer's merges, each distinct piece once.
 
-    known: pieces whose ids are known in advance (see pretrained.py), looked up before the merges run.
+    whole_tokens: pieces that are themselves tokens, {text: (id,)} (see pretrained.py); they are looked up
+    before the merges run.
     """
 
-    def __init__(self, merges: dict[tuple[int, int], int], byte_ids: list[int], known: dict[str, tuple] = None):
+    def __init__(self, merges: dict[tuple[int, int], int], byte_ids: list[int], whole_tokens: dict | None = None):
         self.merges, self.byte_ids = merges, byte_ids
-        self.known = known or {}
+        self.whole_tokens = whole_tokens or {}
         self.cache: dict[str, tuple[int, ...]] = {}  # piece of text -> its token ids
 
     def encode_piece(self, piece: str) -> tuple[int, ...]:
@@ -108,9 +109,9 @@ class PieceEncoder:
         # speed. On English text, nearly all the time goes to the split.
         cache = self.cache
         new = set(pieces).difference(cache)
-        known = new.intersection(self.known)
-        cache.update({piece: self.known[piece] for piece in known})
-        for piece in new.difference(known):
+        whole = new.intersection(self.whole_tokens)
+        cache.update({piece: self.whole_tokens[piece] for piece in whole})
+        for piece in new.difference(whole):
             cache[piece] = self.encode_piece(piece)
         ids = list(chain.from_iterable(map(cache.__getitem__, pieces)))
         for piece in new:

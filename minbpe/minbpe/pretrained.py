@@ -23,14 +23,14 @@ class PretrainedTokenizer(RegexTokenizer):
         # (without either, a UserError that says so).
         encoding = get_encoding(self.encoding_name)
         self.merges, self.byte_ids = merges_from_ranks(encoding._mergeable_ranks)
-        self.special_tokens = {token: encoding.encode_single_token(token) for token in encoding.special_tokens_set}
+        self.special_tokens = {text: encoding.encode_single_token(text) for text in encoding.special_tokens_set}
         self._rebuild()
 
     def _rebuild(self) -> None:
         super()._rebuild()
         # tiktoken's first step for a piece: if the piece is a token, that token. The merges give the same
         # answer (a test checks every token), only slower: this makes the first encoding of a text fast.
-        self._encoder = PieceEncoder(self.merges, self.byte_ids, known=self.whole_tokens())
+        self._encoder = PieceEncoder(self.merges, self.byte_ids, whole_tokens=self.whole_tokens())
 
     def whole_tokens(self) -> dict[str, tuple[int]]:
         """{text: (id,)} for every token whose bytes are whole UTF-8 text (special tokens excepted)."""

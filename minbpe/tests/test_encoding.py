@@ -87,9 +87,9 @@ def test_the_cache_holds_short_pieces_and_starts_over_when_full(trained, monkeyp
     assert pieces_encoder.cache == {}  # 3 entries > 2: started over
 
 
-def test_known_pieces_are_looked_up_not_merged(trained):
+def test_whole_tokens_are_looked_up_not_merged(trained):
     tokenizer = trained[0]
-    pieces_encoder = PieceEncoder(tokenizer.merges, tokenizer.byte_ids, known={" ab": (7,)})
+    pieces_encoder = PieceEncoder(tokenizer.merges, tokenizer.byte_ids, whole_tokens={" ab": (7,)})
     assert pieces_encoder.encode([" ab", " b", " ab"]) == [7, *pieces_encoder.encode_piece(" b"), 7]
 
 
