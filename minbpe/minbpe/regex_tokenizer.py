@@ -18,7 +18,7 @@ from collections import Counter
 import regex
 import tiktoken
 
-from minbpe import reference as lecture
+import minbpe.reference  # the lecture's loops (`minbpe.reference`: the argument `reference` hides the short name)
 from minbpe import training, unicode16
 from minbpe.base import Tokenizer
 from minbpe.encoder import PieceEncoder
@@ -112,7 +112,8 @@ class RegexTokenizer(Tokenizer):
         pieces = self.split(text)
         encode_piece = self._encoder.encode_piece  # its bytes, merged as far as any earlier training goes
         if reference:  # the lecture's loop: after every merge, count every pair of every piece again
-            steps = lecture.learn_merges([list(encode_piece(piece)) for piece in pieces], self.size, num_merges)
+            chunks = [list(encode_piece(piece)) for piece in pieces]
+            steps = minbpe.reference.learn_merges(chunks, self.size, num_merges)
         else:  # fast: each distinct piece once, with its count
             chunks = Counter()
             for piece, count in Counter(pieces).items():
@@ -124,7 +125,8 @@ class RegexTokenizer(Tokenizer):
         """Token ids of `text`; special tokens in it are treated as ordinary text."""
         pieces = self.split(text)
         if reference:  # the lecture's loop on each piece, from its bytes
-            return [i for piece in pieces for i in lecture.encode_chunk(self.byte_tokens(piece), self.merges)]
+            chunks = [minbpe.reference.encode_chunk(self.byte_tokens(piece), self.merges) for piece in pieces]
+            return [i for ids in chunks for i in ids]
         return self._encoder.encode(pieces)  # fast: each distinct piece encoded once, then looked up
 
     def to_tiktoken(self, name: str = "minbpe") -> tiktoken.Encoding:
