@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from nanogpt.config import add_config_arguments, config_from_args
-from nanogpt.mfu import peak_flops, training_flops_per_token
+from nanogpt.mfu import mfu, model_flops_per_token, peak_flops
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.optim import lr_at
 from nanogpt.shards import VOCAB_SIZE, write_synthetic_shards
@@ -176,21 +176,20 @@ def main(argv=None) -> None:
         for name, step in contenders.items():
             rounds[name].append(time_steps(step, args.iters, trainer.device))
     results = {}
-    model_config = trainer.raw_model.config
-    flops_per_token = training_flops_per_token(
-        trainer.raw_model.num_params(), model_config.n_layer, model_config.n_embd, model_config.block_size
-    )
+    flops_per_token = model_flops_per_token(trainer.raw_model)
     peak = peak_flops(trainer.device, cfg.peak_flops)
     for name, seconds in rounds.items():
         ms = statistics.median(seconds) * 1000
-        tflops = tokens * 1000 / ms * flops_per_token / 1e12
-        results[name] = {"ms_per_iter": round(ms, 2), "tokens_per_sec": round(tokens * 1000 / ms)}
-        results[name].update(tflops=round(tflops, 2), mfu=round(tflops * 1e12 / peak, 4) if peak else None)
+        tokens_per_sec = tokens * 1000 / ms
+        tflops = tokens_per_sec * flops_per_token / 1e12
+        utilization = mfu(tokens_per_sec, flops_per_token, peak)
+        results[name] = {"ms_per_iter": round(ms, 2), "tokens_per_sec": round(tokens_per_sec)}
+        results[name].update(tflops=round(tflops, 2), mfu=round(utilization, 4) if peak else None)
         spread = f"{min(seconds) * 1000:.1f}-{max(seconds) * 1000:.1f}"
-        mfu = f", MFU {tflops * 1e12 / peak:.1%}" if peak else ""
+        shown = f", MFU {utilization:.1%}" if peak else ""
         print(
-            f"{name:>10}: {ms:6.2f} ms/iter (rounds {spread}), {tokens * 1000 / ms:,.0f} tokens/s, "
-            f"{tflops:.3g} TFLOPS{mfu}"
+            f"{name:>10}: {ms:6.2f} ms/iter (rounds {spread}), {tokens_per_sec:,.0f} tokens/s, "
+            f"{tflops:.3g} TFLOPS{shown}"
         )
     if "plain loop" in results:
         ratio = results["plain loop"]["ms_per_iter"] / results["nanogpt"]["ms_per_iter"]

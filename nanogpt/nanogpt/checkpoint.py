@@ -5,16 +5,17 @@ arguments, the tokenizer (so sample.py decodes with the checkpoint's own vocabul
 resuming — the optimizer, the iteration, the best val loss and the random-number generators' states.
 """
 
-import pickle
-import zipfile
+import dataclasses
 from pathlib import Path
 
 import torch
 
 from nanogpt.bigram import BigramLanguageModel
+from nanogpt.config import KEYS
 from nanogpt.data import Tokenizer
 from nanogpt.model import GPT, GPTConfig
 from zero_to_hero import UserError
+from zero_to_hero import checkpoints as shared_checkpoints
 from zero_to_hero.files import atomic_path
 
 FILENAME = "ckpt.pt"
@@ -23,8 +24,18 @@ FILENAME = "ckpt.pt"
 # what each part of a checkpoint must be; resuming also needs the training state
 STRUCTURE = {"model": dict, "model_kind": str, "model_args": dict, "tokenizer": dict, "config": dict}
 RESUME_STRUCTURE = {"optimizer": dict, "iter_num": int, "best_val_loss": float, "train_seconds": float, "rng": dict}
-CONFIG_KEYS = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
-CONFIG_KEYS += ("data_dir",)
+
+# The config keys a resumed run keeps from its checkpoint: the model (its kind and its architecture, i.e. every
+# GPTConfig field that is also a config key, but dropout, which may change), its data and its optimizer. Asking
+# for other values of RESUME_FIXED is an error; data_dir is kept unless another is asked for (the data, moved).
+ARCHITECTURE_KEYS = tuple(f.name for f in dataclasses.fields(GPTConfig) if f.name in KEYS and f.name != "dropout")
+RESUME_FIXED = ("model", *ARCHITECTURE_KEYS, "dataset", "encoding", *[k for k in ("optimizer",) if k in KEYS])
+RESUME_KEEPS = (*RESUME_FIXED, "data_dir")
+# what every resumable checkpoint's config has held; a key added since (an architecture switch, the optimizer)
+# that an older checkpoint lacks was, for it, the default: GPTConfig's, or the config's
+ALWAYS_SAVED = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
+ALWAYS_SAVED += ("data_dir",)
+MODEL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(GPTConfig)}
 
 
 def save_checkpoint(checkpoint: dict, out_dir, filename: str = FILENAME) -> Path:
@@ -58,29 +69,32 @@ def _check_structure(checkpoint: dict, path: Path, for_resume: bool) -> None:
             )
     if not for_resume:
         return  # sampling needs only the model and its tokenizer
-    lacking = [k for k in CONFIG_KEYS if k not in checkpoint["config"]]
+    lacking = [k for k in ALWAYS_SAVED if k not in checkpoint["config"]]
     if lacking:
         raise UserError(f"checkpoint {path}: its config lacks {', '.join(lacking)}; it cannot be resumed")
     if "sampler" not in checkpoint["rng"]:
         raise UserError(f"checkpoint {path}: its rng lacks the sampler's state; it cannot be resumed")
 
 
+def with_later_keys(config: dict) -> dict:
+    """A checkpoint's config with the kept keys it predates (RESUME_KEEPS beyond ALWAYS_SAVED) at the values
+    that describe it: the model's defaults (GPTConfig's), else the config's (the optimizer: AdamW)."""
+    missing = [k for k in RESUME_KEEPS if k not in config]
+    return {**{k: MODEL_DEFAULTS.get(k, KEYS[k].default) for k in missing}, **config}
+
+
 def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME, for_resume: bool = False) -> dict:
     """The checkpoint in out_dir, every tensor on the CPU whatever `device` (kept for callers; ignored):
     the random-number generators' states must be CPU byte tensors (set_rng_state rejects GPU ones), and
-    load_state_dict / .to(device) move weights and optimizer state to where the model is."""
+    load_state_dict / .to(device) move weights and optimizer state to where the model is. For a resume,
+    its config also holds the keys added since it was written (with_later_keys)."""
     path = Path(out_dir) / filename
-    if not path.is_file():
-        raise UserError(f"no checkpoint at {path}; train one first (python train.py --out_dir={out_dir})")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
-        raise UserError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}); train again") from None
-    if not isinstance(checkpoint, dict) or not checkpoint:
-        raise UserError(f"checkpoint {path} is not a dict of weights and settings; it was not written by nanogpt")
+    checkpoint = shared_checkpoints.load_checkpoint(path, hint=f"train one first: python train.py --out_dir={out_dir}")
     if is_nanogpt_checkpoint(checkpoint) and not for_resume:
         return checkpoint  # nanoGPT's format: sample.py reads it
     _check_structure(checkpoint, path, for_resume)
+    if for_resume:
+        checkpoint["config"] = with_later_keys(checkpoint["config"])
     return checkpoint
 
 

@@ -3,6 +3,7 @@
     meta = prepare("tinyshakespeare", "char", "out/data/tinyshakespeare-char")  # train.bin, val.bin, meta.json
     tokenizer = Tokenizer.from_meta(meta)
     batches = Batches("out/data/tinyshakespeare-char/train.bin", block_size=64, batch_size=12, seed=1337)
+    # a shard folder's files (shards.py) are read the same way: Batches([train_000000.bin, ...], ...)
     x, y = batches.next()          # (B, T) inputs and (B, T) targets, y shifted one token to the right
 
 Token files are flat uint16 arrays (every vocabulary here has < 65,536 tokens), memory-mapped once,
@@ -11,15 +12,18 @@ so a corpus larger than RAM trains as easily as tiny shakespeare.
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from nanogpt import distributed
+from nanogpt.shards import read_shard_meta
 from zero_to_hero import UserError
 from zero_to_hero.datasets import read_text, sha256_of
 from zero_to_hero.encodings import get_encoding
-from zero_to_hero.files import atomic_path, write_json
+from zero_to_hero.files import atomic_path, prepare_out_dir, write_json
 
 ENCODINGS = ("char", "gpt2")
 TRAIN_FRACTION = 0.9
@@ -130,6 +134,43 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     return meta
 
 
+# nanoGPT's data set names (folders under its data/) -> ours: (data set, encoding) or how to make it
+NANOGPT_DATASETS = {"shakespeare_char": ("tinyshakespeare", "char"), "shakespeare": ("tinyshakespeare", "gpt2")}
+NANOGPT_RECIPES = {
+    "openwebtext": "python -m nanogpt.shards --hf=Skylion007/openwebtext --out_dir=out/data/openwebtext "
+    "(pip install 'nanogpt[corpora]'), then --dataset=out/data/openwebtext"
+}
+
+
+def resolve_dataset(dataset: str, encoding: str) -> tuple[str, str]:
+    """(dataset, encoding): nanoGPT's names mapped to ours unless a file or folder of that name exists."""
+    if Path(dataset).exists():
+        return dataset, encoding
+    if dataset in NANOGPT_DATASETS:
+        return NANOGPT_DATASETS[dataset]
+    if dataset in NANOGPT_RECIPES:
+        raise UserError(f"nanoGPT's data set {dataset!r} must be prepared first: {NANOGPT_RECIPES[dataset]}")
+    return dataset, encoding
+
+
+def token_files(dataset: str, encoding: str, data_dir: Path, world: distributed.World) -> tuple[dict, dict]:
+    """(meta, {"train": [files], "val": [files]}): a shard folder's own files (python -m nanogpt.shards), or a
+    data set / text file prepared into data_dir/<name>-<encoding>/{train,val}.bin, by one process per node
+    while the others wait."""
+    shards = read_shard_meta(dataset)
+    if shards is not None:
+        return shards, {split: shards[split] for split in ("train", "val")}
+    folder = data_dir / f"{Path(dataset).stem}-{encoding}"
+    if world.local_rank == 0:
+        prepare_out_dir(folder, "--data_dir")  # a folder that takes no files must be found now
+    else:
+        distributed.barrier(world)  # wait for local rank 0 to prepare it
+    meta = prepare(dataset, encoding, folder)
+    if world.local_rank == 0:
+        distributed.barrier(world)
+    return meta, {split: [folder / f"{split}.bin"] for split in ("train", "val")}
+
+
 def to_device(chunk: torch.Tensor, device: torch.device):
     """(B, T+1) token windows -> inputs x and targets y, each (B, T), on the device."""
     x, y = chunk[:, :-1], chunk[:, 1:]  # y is x shifted by one: every position predicts its next token
@@ -139,37 +180,48 @@ def to_device(chunk: torch.Tensor, device: torch.device):
 
 
 class Batches:
-    """Random (x, y) windows from a uint16 token file, drawn with a seeded generator whose state can be saved.
+    """Random (x, y) windows from uint16 token files, drawn with a seeded generator whose state can be saved.
 
-    The memmap is opened once; each batch is one fancy-indexing gather of (B, T+1) tokens.
-    Under DDP every rank draws the window starts of the whole world's micro-batch (world_size * B)
-    from the same seeded stream and keeps its own B: ranks see different rows, together exactly the
-    rows one process would draw, so a run's data does not depend on the number of GPUs.
+    One file (a prepared split's .bin) or several (a shard folder's, see shards.py): the files read as one
+    stream of windows that never cross a file boundary, so a .bin file is simply a one-shard data set. Under
+    DDP every rank draws the window starts of the whole world's micro-batch (world_size * B) from the same
+    seeded stream and keeps its own B: ranks see different rows, together exactly the rows one process would
+    draw, so a run's data does not depend on the number of GPUs. Each file is memory-mapped once.
     """
 
-    def __init__(self, path, block_size: int, batch_size: int, seed: int = 0, device="cpu", rank=0, world_size=1):
-        self.data = np.memmap(path, dtype=np.uint16, mode="r")
-        if len(self.data) <= block_size:
+    def __init__(self, paths, block_size: int, batch_size: int, seed: int = 0, device="cpu", rank=0, world_size=1):
+        paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        files = [np.memmap(path, dtype=np.uint16, mode="r") for path in paths]
+        self.files = [data for data in files if len(data) > block_size]  # files with at least one window
+        if len(paths) == 1 and not self.files:
             raise UserError(
-                f"{path} holds {len(self.data)} tokens, fewer than block_size + 1 = {block_size + 1}; "
+                f"{paths[0]} holds {len(files[0])} tokens, fewer than block_size + 1 = {block_size + 1}; "
                 "use a longer text or a smaller block_size"
             )
+        if not self.files:
+            raise UserError(f"no shard among {len(paths)} holds more than block_size = {block_size} tokens")
+        # file i offers len - block_size window starts; a start drawn over all of them picks file and offset
+        self.ends = np.cumsum([len(data) - block_size for data in self.files])  # (n_files,)
         self.block_size, self.batch_size = block_size, batch_size
         self.rank, self.world_size = rank, world_size
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
-        self._window = np.arange(block_size + 1)  # (T+1,)
+
+    def _starts(self) -> torch.Tensor:
+        """The whole world's window starts for one micro-batch: the step of the stream every rank takes."""
+        return torch.randint(int(self.ends[-1]), (self.world_size * self.batch_size,), generator=self.generator)
 
     def next(self):
         B = self.batch_size
-        starts = torch.randint(len(self.data) - self.block_size, (self.world_size * B,), generator=self.generator)
-        starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share
-        chunk = torch.from_numpy(self.data[starts.numpy()[:, None] + self._window].astype(np.int64))  # (B, T+1)
-        return to_device(chunk, self.device)
+        starts = self._starts().numpy()[self.rank * B : (self.rank + 1) * B]  # this rank's share
+        which = np.searchsorted(self.ends, starts, side="right")  # (B,) the file of each window
+        offsets = starts - np.concatenate([[0], self.ends[:-1]])[which]
+        chunk = np.stack([self.files[f][o : o + self.block_size + 1] for f, o in zip(which, offsets, strict=True)])
+        return to_device(torch.from_numpy(chunk.astype(np.int64)), self.device)  # (B, T+1) -> x, y
 
     def skip(self) -> None:
         """Advance the stream past one batch without reading it (a rank that evaluates another's batch)."""
-        torch.randint(len(self.data) - self.block_size, (self.world_size * self.batch_size,), generator=self.generator)
+        self._starts()
 
     def state(self) -> torch.Tensor:
         return self.generator.get_state()

@@ -1,8 +1,8 @@
 """Model FLOPs utilization: what fraction of the GPU's peak our training actually uses.
 
-    per_token = training_flops_per_token(model.num_params(), n_layer, n_embd, block_size)
+    per_token = model_flops_per_token(model)          # training_flops_per_token(N, n_layer, n_embd, block_size)
     peak = peak_flops(device)                           # from the table below, None if unknown
-    utilization = mfu(tokens_per_sec, per_token, peak)  # e.g. 0.41
+    utilization = mfu(tokens_per_sec, per_token, peak)  # e.g. 0.41 (the trainer's progress lines, bench.py)
 
 The count is the PaLM paper's (appendix B), which nanoGPT uses too, so our figures compare with
 its: every weight does one multiply-add per token forward (2 FLOPs) and two backward (4 FLOPs),
@@ -13,6 +13,8 @@ training, counted over the full T x T square as is the custom (the causal half i
 import re
 
 import torch
+
+from nanogpt.model import GPT
 
 # Dense (no sparsity) bf16/fp16 tensor-core peak, FLOP/s, from the vendors' data sheets.
 # Matched against torch.cuda.get_device_name() in order: the first pattern that matches wins.
@@ -37,6 +39,15 @@ PEAK_FLOPS = [
 def training_flops_per_token(n_params: int, n_layer: int, n_embd: int, block_size: int) -> float:
     """FLOPs of one forward + backward per token: 6 per weight, plus attention's 12 * L * C * T."""
     return 6 * n_params + 12 * n_layer * n_embd * block_size
+
+
+def model_flops_per_token(model: torch.nn.Module) -> float:
+    """training_flops_per_token of a GPT, from its own non-embedding parameter count and shapes; 0 for the
+    bigram table (no matmul to speak of: its MFU is not worth quoting)."""
+    if not isinstance(model, GPT):
+        return 0.0
+    config = model.config
+    return training_flops_per_token(model.num_params(), config.n_layer, config.n_embd, config.block_size)
 
 
 def peak_flops(device, override: float = 0.0) -> float | None:

@@ -4,7 +4,7 @@
     python -m nanogpt.shards docs.jsonl more.parquet txt_folder/ --out_dir=out/data/docs --text_key=text
     python -m nanogpt.shards --hf=HuggingFaceFW/fineweb-edu --hf_name=sample-10BT --out_dir=out/data/edu_fineweb10B
     meta = prepare_shards(["a.txt", "b.txt"], "out/data/web", shard_tokens=100_000_000, val_tokens=5_000_000)
-    batches = ShardedBatches(meta["train"], block_size=1024, batch_size=12, seed=1337)
+    batches = data.Batches(meta["train"], block_size=1024, batch_size=12, seed=1337)   # windows across shards
 
 Documents: a plain text file is one, a folder's .txt files one each, a .jsonl line or a .parquet row one
 each (its `text_key` field), a Hugging Face dataset row one each. Every document starts with GPT-2's
@@ -27,12 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from nanogpt.data import to_device
 from zero_to_hero import UserError, run_main
 from zero_to_hero.encodings import get_encoding
 from zero_to_hero.files import atomic_path, prepare_out_dir, write_json
+from zero_to_hero.progress import format_duration
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
@@ -263,7 +262,7 @@ class Progress:
         line += f"{self.tokens:,} tokens ({self.tokens / seconds:,.0f}/s)"
         total, done = self.corpus.total_bytes, self.corpus.bytes_read
         if total and done and not final:
-            line += f", {done / total:.1%} of the input, ETA {seconds * (total - done) / done:,.0f}s"
+            line += f", {done / total:.1%} of the input, ETA {format_duration(seconds * (total - done) / done)}"
         self.log(line)
 
 
@@ -376,42 +375,6 @@ def read_shard_meta(folder) -> dict | None:
     if "train" not in meta or "val" not in meta:
         return None
     return {**meta, "train": [Path(folder) / f for f in meta["train"]], "val": [Path(folder) / f for f in meta["val"]]}
-
-
-class ShardedBatches:
-    """Random (x, y) windows from several uint16 token files, as if they were one file whose windows never
-    cross a file boundary. Same interface as data.Batches, DDP ranks' shares included."""
-
-    def __init__(self, paths, block_size: int, batch_size: int, seed: int = 0, device="cpu", rank=0, world_size=1):
-        self.shards = [np.memmap(p, dtype=np.uint16, mode="r") for p in paths]
-        self.shards = [s for s in self.shards if len(s) > block_size]
-        if not self.shards:
-            raise UserError(f"no shard among {len(paths)} holds more than block_size = {block_size} tokens")
-        # window starts: shard i offers len - block_size of them; a global start picks shard and offset
-        self.ends = np.cumsum([len(s) - block_size for s in self.shards])  # (n_shards,)
-        self.block_size, self.batch_size = block_size, batch_size
-        self.rank, self.world_size = rank, world_size
-        self.device = torch.device(device)
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def next(self):
-        B = self.batch_size
-        starts = torch.randint(int(self.ends[-1]), (self.world_size * B,), generator=self.generator).numpy()
-        starts = starts[self.rank * B : (self.rank + 1) * B]  # this rank's share of the world's micro-batch
-        which = np.searchsorted(self.ends, starts, side="right")  # (B,) shard of each window
-        offsets = starts - np.concatenate([[0], self.ends])[which]
-        chunk = np.stack([self.shards[s][o : o + self.block_size + 1] for s, o in zip(which, offsets, strict=True)])
-        return to_device(torch.from_numpy(chunk.astype(np.int64)), self.device)  # (B, T+1) -> x, y
-
-    def skip(self) -> None:
-        """Advance the stream past one batch without reading it."""
-        torch.randint(int(self.ends[-1]), (self.world_size * self.batch_size,), generator=self.generator)
-
-    def state(self) -> torch.Tensor:
-        return self.generator.get_state()
-
-    def set_state(self, state: torch.Tensor) -> None:
-        self.generator.set_state(state)
 
 
 def main(argv=None) -> None:

@@ -4,17 +4,16 @@ periodic evaluation (val loss, HellaSwag, samples), checkpoints, resume, a strea
     trainer = Trainer(load_config("configs/shakespeare_char_cpu.py"))
     metrics = trainer.run()   # also writes out_dir/ckpt.pt, out_dir/log.jsonl and out_dir/metrics.json
 
-The model is used through `self.model` (possibly torch.compile'd, later DDP-wrapped) and saved
-through `self.raw_model`; `_grad_sync` is the one place that decides when gradients are all-reduced.
+Read `Trainer.__init__` for the setup, one named step per job, and `Trainer.run` for the loop. The model is
+used through `self.model` (possibly torch.compile'd, later DDP-wrapped) and saved through `self.raw_model`;
+`_grad_sync` is the one place that decides when gradients are all-reduced.
 """
 
 import contextlib
 import dataclasses
 import gc
-import json
 import math
 import os
-import time
 from pathlib import Path
 
 import torch
@@ -22,13 +21,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nanogpt import distributed
 from nanogpt.allocator import retain_freed_memory
-from nanogpt.checkpoint import build_model, load_checkpoint, save_checkpoint
+from nanogpt.checkpoint import RESUME_FIXED, RESUME_KEEPS, build_model, load_checkpoint, save_checkpoint
 from nanogpt.config import KEYS, TrainConfig, accumulation_steps
-from nanogpt.data import Batches, Tokenizer, prepare
-from nanogpt.mfu import peak_flops, training_flops_per_token
+from nanogpt.data import Batches, Tokenizer, resolve_dataset, token_files
+from nanogpt.mfu import mfu, model_flops_per_token, peak_flops
+from nanogpt.model import GPTConfig
 from nanogpt.optim import configure_optimizer, lr_at
+from nanogpt.runlog import JsonLog, TrainingClock, WandbLog
 from nanogpt.sampling import sample_text
-from nanogpt.shards import ShardedBatches, read_shard_meta
 from zero_to_hero import UserError
 from zero_to_hero.device import (
     autocast,
@@ -40,14 +40,10 @@ from zero_to_hero.device import (
     set_threads,
 )
 from zero_to_hero.files import prepare_out_dir, write_json
+from zero_to_hero.progress import progress_line
 
-# resuming keeps the checkpoint's architecture and data (the schedule, iterations, dropout... may change):
-# asking for other values of these is an error, a change of any other key is printed
-RESUME_FIXED = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
-RESUME_KEEPS = (*RESUME_FIXED, "data_dir")
 RESUME_NOT_NOTED = ("init_from", "overwrite", "device", "threads")  # how to run, not what: changes go unmentioned
 TRAINED = ("ckpt.pt", "best.pt")
-KEYS_SET = set(KEYS)
 EVAL_SEED = 123  # evaluations always see the same batches: their losses are comparable, and they never
 # touch the training sampler's random stream (which is what makes resuming exact)
 
@@ -68,84 +64,17 @@ def grad_norm_and_clip(parameters, max_norm: float) -> torch.Tensor:
     return torch.nn.utils.get_total_norm(grads, foreach=True)
 
 
-# nanoGPT's data set names (folders under its data/) -> ours: (data set, encoding) or how to make it
-NANOGPT_DATASETS = {"shakespeare_char": ("tinyshakespeare", "char"), "shakespeare": ("tinyshakespeare", "gpt2")}
-NANOGPT_RECIPES = {
-    "openwebtext": "python -m nanogpt.shards --hf=Skylion007/openwebtext --out_dir=out/data/openwebtext "
-    "(pip install 'nanogpt[corpora]'), then --dataset=out/data/openwebtext"
-}
-
-
-def resolve_dataset(dataset: str, encoding: str) -> tuple[str, str]:
-    """(dataset, encoding): nanoGPT's names mapped to ours unless a file or folder of that name exists."""
-    if Path(dataset).exists():
-        return dataset, encoding
-    if dataset in NANOGPT_DATASETS:
-        return NANOGPT_DATASETS[dataset]
-    if dataset in NANOGPT_RECIPES:
-        raise UserError(f"nanoGPT's data set {dataset!r} must be prepared first: {NANOGPT_RECIPES[dataset]}")
-    return dataset, encoding
-
-
-class JsonLog:
-    """<out_dir>/log.jsonl: one JSON object per line, flushed as written (rank 0 only). A fresh run starts it
-    anew; a resumed one keeps the lines up to the checkpoint's step and drops those logged after it. The file
-    is opened at the first record (a Trainer that never trains writes nothing)."""
-
-    def __init__(self, path: Path, enabled: bool, resume_step: int | None):
-        self.path, self.enabled, self.resume_step = path, enabled, resume_step
-        self.file = None
-
-    def _open(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        kept = []
-        if self.resume_step is not None and self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                try:
-                    if json.loads(line)["step"] <= self.resume_step:
-                        kept.append(line)
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue  # a line cut by a crash
-        self.path.write_text("".join(line + "\n" for line in kept))
-        return open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
-
-    def write(self, record: dict) -> None:
-        if not self.enabled:
-            return
-        if self.file is None:
-            self.file = self._open()
-        self.file.write(json.dumps(record) + "\n")
-        self.file.flush()
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-
-
-class WandbLog:
-    """Weights & Biases when wandb_log is set and wandb is installed (rank 0); one line saying how to get it if not."""
-
-    def __init__(self, cfg: TrainConfig, enabled: bool, log):
-        self.run = None
-        if not (cfg.wandb_log and enabled):
-            return
-        try:
-            import wandb
-        except ImportError:
-            log("wandb_log is set but wandb is not installed (pip install wandb): not logging to Weights & Biases")
-            return
-        self.run = wandb.init(project=cfg.wandb_project, name=cfg.wandb_run_name, config=dataclasses.asdict(cfg))
-
-    def write(self, record: dict) -> None:
-        if self.run is not None:
-            values = {k: v for k, v in record.items() if isinstance(v, (int, float)) and k != "step"}
-            self.run.log(values, step=record["step"])
-
-    def close(self) -> None:
-        if self.run is not None:
-            self.run.finish()
-            self.run = None
+def model_args_from_config(cfg: TrainConfig, tokenizer_vocab_size: int) -> dict:
+    """The model's constructor arguments: for a GPT every GPTConfig field that is also a config key (a new
+    architecture switch needs no edit here), for the bigram its table size; the vocabulary is at least the
+    tokenizer's (more pads the embedding; the padding rows are never targets)."""
+    if 0 < cfg.vocab_size < tokenizer_vocab_size:
+        raise UserError(f"vocab_size {cfg.vocab_size} is smaller than the tokenizer's {tokenizer_vocab_size}")
+    vocab_size = max(cfg.vocab_size, tokenizer_vocab_size)
+    if cfg.model != "gpt":
+        return {"vocab_size": vocab_size, "block_size": cfg.block_size}
+    args = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(GPTConfig) if f.name in KEYS}
+    return {**args, "vocab_size": vocab_size}
 
 
 def compile_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -163,8 +92,8 @@ def format_params(n: int) -> str:
 
 def resume_changes(cfg: TrainConfig, saved: dict, given: set[str] | None) -> dict:
     """{key: (checkpoint's value, asked-for value)} for the keys the user set (all keys when given is None) that
-    differ from the checkpoint's config; the architecture and data keys among them are a UserError."""
-    keys = KEYS_SET if given is None else given
+    differ from the checkpoint's config; the architecture, data and optimizer keys among them are a UserError."""
+    keys = KEYS.keys() if given is None else given
     changes = {k: (saved[k], getattr(cfg, k)) for k in sorted(keys) if k in saved and saved[k] != getattr(cfg, k)}
     fixed = {k: v for k, v in changes.items() if k in RESUME_FIXED}
     if fixed:
@@ -193,19 +122,33 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, log=print, given: set[str] | None = None):
         """given: the config keys the user set (resuming compares those with the checkpoint; None = all)."""
         self.cfg = cfg
-        self.world, self.device = distributed.setup(pick_device(cfg.device), cfg.backend)  # world of 1 without torchrun
+        self._join_world(log)
+        self._set_up_numerics()
+        checkpoint = self._read_checkpoint(given)
+        self._split_the_batch()
+        self._set_up_data()
+        self._build_model(checkpoint)
+        self.iter_num, self.best_val_loss, self.train_seconds = 0, float("inf"), 0.0
+        rank_rng = self._restore(checkpoint) if checkpoint is not None else None
+        self._wrap_model()
+        self._seed_dropout(rank_rng)
+        self._set_up_records(resumed=checkpoint is not None)
+
+    # --- setup, in order ---
+
+    def _join_world(self, log) -> None:
+        """This process's place: the device, and the torchrun process group (a world of 1 without torchrun);
+        rank 0 alone logs."""
+        self.world, self.device = distributed.setup(pick_device(self.cfg.device), self.cfg.backend)
         self.log = log if self.world.is_master else lambda *args: None
-        steps = accumulation_steps(cfg, self.world.size)
-        if steps % self.world.size:
-            raise UserError(
-                f"gradient_accumulation_steps ({steps}) must be a multiple of the "
-                f"number of processes ({self.world.size}): it counts micro-batches of the whole global batch"
-            )
-        self.micro_steps = steps // self.world.size  # this rank's share of them
-        self.tokens_per_iter = cfg.batch_size * cfg.block_size * steps
+
+    def _set_up_numerics(self) -> None:
+        """How this process computes: dtype, CPU threads (a node's processes share its idle cores), the CPU
+        allocator, TF32 on CUDA, and the seed of everything random."""
+        cfg = self.cfg
         self.dtype = parse_dtype(cfg.dtype, self.device)
         threads = parse_threads(cfg.threads)
-        if cfg.threads.strip().lower() == "auto":  # processes of one node share its idle cores
+        if cfg.threads.strip().lower() == "auto":
             threads = max(1, threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         self.threads = set_threads(threads)
         if self.device.type == "cpu":
@@ -213,66 +156,68 @@ class Trainer:
         if self.device.type == "cuda":
             enable_tf32()
         seed_everything(cfg.seed)
-        checkpoint = load_checkpoint(cfg.out_dir, for_resume=True) if cfg.init_from == "resume" else None  # CPU
+
+    def _read_checkpoint(self, given: set[str] | None) -> dict | None:
+        """init_from=resume: the checkpoint (on the CPU), whose model, data and optimizer keys self.cfg takes
+        (asking for other values is a UserError, other changes are noted). Otherwise None, after refusing to
+        train over a trained out_dir unasked."""
+        cfg = self.cfg
         self.resume_changes = {}
-        if checkpoint is not None:  # the model and its data are the checkpoint's, whatever the config says
-            self.resume_changes = resume_changes(cfg, checkpoint["config"], given)
-            kept = [k for k in RESUME_KEEPS if k not in self.resume_changes]  # a data_dir asked for is used
-            cfg = self.cfg = dataclasses.replace(cfg, **{k: checkpoint["config"][k] for k in kept})
-        elif not (cfg.overwrite or cfg.eval_only):
+        if cfg.init_from != "resume":
             trained = [name for name in TRAINED if (Path(cfg.out_dir) / name).is_file()]
-            if trained:
+            if trained and not (cfg.overwrite or cfg.eval_only):
                 raise UserError(
                     f"{cfg.out_dir} already holds a trained {' and '.join(trained)}; continue it with "
                     "--init_from=resume, replace it with --overwrite=True, or choose another --out_dir"
                 )
-        pretrained = cfg.init_from.startswith("gpt2")
-        dataset, encoding = resolve_dataset(cfg.dataset, "gpt2" if pretrained else cfg.encoding)
-        self.out_dir = Path(cfg.out_dir)
+            return None
+        checkpoint = load_checkpoint(cfg.out_dir, for_resume=True)
+        saved = checkpoint["config"]
+        self.resume_changes = resume_changes(cfg, saved, given)
+        kept = [k for k in RESUME_KEEPS if k not in self.resume_changes]  # a data_dir asked for is used
+        self.cfg = dataclasses.replace(cfg, **{k: saved[k] for k in kept})
+        return checkpoint
 
-        shards = read_shard_meta(dataset)  # a folder from `python -m nanogpt.shards`, or None
-        data_folder = Path(cfg.data_dir) / f"{Path(dataset).stem}-{encoding}"
+    def _split_the_batch(self) -> None:
+        """Micro-steps per optimizer step for this rank, and the tokens one optimizer step takes (all ranks)."""
+        steps = accumulation_steps(self.cfg, self.world.size)
+        if steps % self.world.size:
+            raise UserError(
+                f"gradient_accumulation_steps ({steps}) must be a multiple of the "
+                f"number of processes ({self.world.size}): it counts micro-batches of the whole global batch"
+            )
+        self.micro_steps = steps // self.world.size  # this rank's share of them
+        self.tokens_per_iter = self.cfg.batch_size * self.cfg.block_size * steps
+
+    def _set_up_data(self) -> None:
+        """The output folder checked, the token files (prepared if need be), the tokenizer, and the batch
+        sources: training's stream (the ranks share one seeded stream, each taking its own rows, see
+        data.Batches) and evaluation's fixed one per split (rank r computes every world-size-th batch)."""
+        cfg = self.cfg
+        dataset, encoding = resolve_dataset(cfg.dataset, "gpt2" if cfg.init_from.startswith("gpt2") else cfg.encoding)
+        self.out_dir = Path(cfg.out_dir)
         if self.world.is_master:  # a folder that takes no files must be found now, not at the first checkpoint
             prepare_out_dir(self.out_dir, "--out_dir")
-        if shards is None and self.world.local_rank == 0:
-            prepare_out_dir(data_folder, "--data_dir")
-        if shards is not None:
-            self.meta = shards
-        else:
-            if self.world.local_rank != 0:  # one process per node prepares the data, the others wait
-                distributed.barrier(self.world)
-            self.meta = prepare(dataset, encoding, data_folder)
-            if self.world.local_rank == 0:
-                distributed.barrier(self.world)
+        self.meta, files = token_files(dataset, encoding, Path(cfg.data_dir), self.world)
         self.tokenizer = Tokenizer.from_meta(self.meta)
 
         def batches(split, seed, rank=0, world_size=1):
-            if shards is not None:
-                return ShardedBatches(
-                    shards[split], cfg.block_size, cfg.batch_size, seed, self.device, rank, world_size
-                )
-            path = data_folder / f"{split}.bin"
-            return Batches(path, cfg.block_size, cfg.batch_size, seed, self.device, rank, world_size)
+            return Batches(files[split], cfg.block_size, cfg.batch_size, seed, self.device, rank, world_size)
 
-        # training: the ranks share one seeded stream, each taking its own rows (see data.Batches);
-        # evaluation: one fixed stream of eval_iters batches, rank r computing every world-size-th of them
         self.train_batches = batches("train", cfg.seed, self.world.rank, self.world.size)
         self.eval_batches = {split: batches(split, EVAL_SEED) for split in ("train", "val")}
 
-        self.iter_num, self.best_val_loss, self.train_seconds = 0, float("inf"), 0.0
+    def _build_model(self, checkpoint: dict | None) -> None:
+        """self.raw_model on the device: OpenAI's GPT-2 (init_from=gpt2*), the checkpoint's architecture, or the
+        config's; self.model_args rebuilds it (checkpoints hold them). Then its optimizer and fp16 loss scaler."""
+        cfg = self.cfg
         self.model_kind = cfg.model
-        if 0 < cfg.vocab_size < self.tokenizer.vocab_size:
-            raise UserError(f"vocab_size {cfg.vocab_size} is smaller than the tokenizer's {self.tokenizer.vocab_size}")
-        vocab_size = max(cfg.vocab_size, self.tokenizer.vocab_size)  # padding rows are never targets
-        self.model_args = dict(vocab_size=vocab_size, block_size=cfg.block_size)
-        if cfg.model == "gpt":
-            self.model_args.update(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd)
-            self.model_args.update(dropout=cfg.dropout, bias=cfg.bias)
+        self.model_args = model_args_from_config(cfg, self.tokenizer.vocab_size)
         if checkpoint is not None:
             self.model_args = {**checkpoint["model_args"]}
             if "dropout" in self.model_args:
                 self.model_args["dropout"] = cfg.dropout  # may change on resume, as in nanoGPT
-        if pretrained:
+        if cfg.init_from.startswith("gpt2"):
             from nanogpt.pretrained import load_openai_gpt2
 
             self.raw_model = load_openai_gpt2(cfg.init_from, cfg.dropout, cfg.pretrained_dir, self.log)
@@ -284,40 +229,6 @@ class Trainer:
             self.raw_model = build_model(self.model_kind, self.model_args).to(self.device)
         self.optimizer = configure_optimizer(self.raw_model, cfg, self.device)
         self.scaler = grad_scaler(self.device, self.dtype)  # a no-op unless float16
-        rank_rng = None
-        if checkpoint is not None:
-            rank_rng = self._restore(checkpoint)
-        self.model = compile_model(self.raw_model, self.device) if cfg.compile else self.raw_model
-        self.eval_model = self.model  # compiled, never DDP-wrapped: ranks evaluate different batches
-        if self.world.size > 1:
-            self.model = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        # dropout streams: where a checkpoint saved this rank's, continue it; otherwise one seed per rank
-        if rank_rng is not None:
-            self._set_rng_state(rank_rng)
-        elif self.world.size > 1:
-            torch.manual_seed(cfg.seed + self.world.rank)  # per-rank dropout masks (weights are rank 0's anyway)
-        self.history = []  # (iter, train loss) at every log line
-        self.evals = []  # dicts: iter, train_loss, val_loss, train_seconds
-        self.hellaswag_results = []  # dicts: iter, acc, acc_norm, examples
-        self.samples = []  # (iter, [texts]) on rank 0
-        self.grad_norm = torch.zeros(())
-        self._hellaswag_examples = None
-        if cfg.hellaswag_interval and (self.tokenizer.encoding != "gpt2" or self.model_kind != "gpt"):
-            raise UserError("hellaswag_interval needs a GPT model with GPT-2 BPE (encoding='gpt2' or a shard folder)")
-        self.json_log = JsonLog(self.out_dir / "log.jsonl", self.world.is_master, self.iter_num if checkpoint else None)
-        self.wandb = WandbLog(cfg, self.world.is_master, self.log)
-
-    def _rng_state(self) -> dict:
-        """This process's dropout generators: the CPU one, and the current GPU's where training runs on CUDA."""
-        state = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            state["cuda"] = torch.cuda.get_rng_state(self.device)
-        return state
-
-    def _set_rng_state(self, state: dict) -> None:
-        torch.set_rng_state(state["torch"].cpu())
-        if self.device.type == "cuda" and "cuda" in state:
-            torch.cuda.set_rng_state(state["cuda"].cpu(), self.device)
 
     def _restore(self, checkpoint: dict) -> dict | None:
         """Model, optimizer, counters and the sampler from the checkpoint; returns this rank's RNG states to set
@@ -345,6 +256,49 @@ class Trainer:
         self.log(f"the checkpoint's dropout streams are not for {self.world.size} processes: they restart from seeds")
         return None
 
+    def _wrap_model(self) -> None:
+        """self.model, what training calls: compiled if asked, DDP-wrapped under torchrun; self.eval_model the
+        same but never DDP-wrapped (ranks evaluate different batches: nothing to synchronize)."""
+        self.model = compile_model(self.raw_model, self.device) if self.cfg.compile else self.raw_model
+        self.eval_model = self.model
+        if self.world.size > 1:
+            self.model = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+    def _seed_dropout(self, rank_rng: dict | None) -> None:
+        """Dropout's random streams: where a checkpoint saved this rank's, continue it; otherwise one seed per
+        rank under torchrun (weights are rank 0's anyway)."""
+        if rank_rng is not None:
+            self._set_rng_state(rank_rng)
+        elif self.world.size > 1:
+            torch.manual_seed(self.cfg.seed + self.world.rank)
+
+    def _set_up_records(self, resumed: bool) -> None:
+        """What the run keeps and writes: losses, evaluations, samples; log.jsonl and Weights & Biases (rank 0)."""
+        if self.cfg.hellaswag_interval and (self.tokenizer.encoding != "gpt2" or self.model_kind != "gpt"):
+            raise UserError("hellaswag_interval needs a GPT model with GPT-2 BPE (encoding='gpt2' or a shard folder)")
+        self.history = []  # (iter, train loss) at every progress line
+        self.evals = []  # dicts: iter, train_loss, val_loss, train_seconds
+        self.hellaswag_results = []  # dicts: iter, acc, acc_norm, examples
+        self.samples = []  # (iter, [texts]) on rank 0
+        self.grad_norm = torch.zeros(())
+        self._hellaswag_examples = None
+        self.json_log = JsonLog(self.out_dir / "log.jsonl", self.world.is_master, self.iter_num if resumed else None)
+        self.wandb = WandbLog(self.cfg, self.world.is_master, self.log)
+
+    # --- checkpoints ---
+
+    def _rng_state(self) -> dict:
+        """This process's dropout generators: the CPU one, and the current GPU's where training runs on CUDA."""
+        state = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def _set_rng_state(self, state: dict) -> None:
+        torch.set_rng_state(state["torch"].cpu())
+        if self.device.type == "cuda" and "cuda" in state:
+            torch.cuda.set_rng_state(state["cuda"].cpu(), self.device)
+
     def checkpoint(self, rank_states: list | None = None) -> dict:
         rank_states = rank_states or [self._rng_state()]
         return {
@@ -367,6 +321,8 @@ class Trainer:
         if self.world.is_master:
             save_checkpoint(self.checkpoint(states), self.out_dir, filename)
 
+    # --- one step, evaluations ---
+
     def _grad_sync(self, last_micro_step: bool):
         """Under DDP, all-reduce gradients only on the last micro-step; no_sync must cover forward and backward."""
         if last_micro_step or not hasattr(self.model, "no_sync"):
@@ -375,9 +331,10 @@ class Trainer:
 
     def train_step(self, lr: float) -> torch.Tensor:
         """One optimizer step over the micro-batches; returns the mean loss (a tensor). self.grad_norm: the
-        gradient norm before clipping (a tensor too: reading either waits for the GPU)."""
+        gradient norm before clipping (a tensor too: reading either waits for the GPU). A parameter group's
+        `lr_scale` (set by its optimizer) scales the schedule's lr for that group."""
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         steps = self.micro_steps
         total = torch.zeros((), device=self.device)
         for micro_step in range(steps):
@@ -419,20 +376,32 @@ class Trainer:
         self.json_log.write(record)
         self.wandb.write(record)
 
-    def _evaluate_and_checkpoint(self) -> dict:
-        losses = self.evaluate()
+    def _record_eval(self, losses: dict) -> None:
         self.evals.append({"iter": self.iter_num, "train_loss": losses["train"], "val_loss": losses["val"]})
         self.evals[-1]["train_seconds"] = round(self.train_seconds, 3)
-        self.log(f"eval iter {self.iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
         self._write({"step": self.iter_num, "type": "eval", "train_loss": losses["train"], "val_loss": losses["val"]})
+
+    def _evaluate_and_checkpoint(self) -> None:
+        """Evaluate, then save ckpt.pt when val improved (or always_save_checkpoint); with checkpoint_interval
+        set, best.pt instead (ckpt.pt is then written on that schedule)."""
+        losses = self.evaluate()
+        self.log(f"eval iter {self.iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+        self._record_eval(losses)
         improved = losses["val"] < self.best_val_loss
         self.best_val_loss = min(self.best_val_loss, losses["val"])
-        if self.cfg.checkpoint_interval:  # the recipe's way: best.pt at improvements, ckpt.pt on schedule
+        if self.cfg.checkpoint_interval:
             if improved:
                 self.save("best.pt")
         elif improved or self.cfg.always_save_checkpoint:
             self.save()
-        return losses
+
+    def _evaluate_only(self) -> None:
+        """eval_only (nanoGPT's eval_gpt2 configs): the losses (and HellaSwag) of the model as it is."""
+        losses = self.evaluate()
+        self.log(f"eval only: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+        self._record_eval(losses)
+        if self.cfg.hellaswag_interval:
+            self.evaluate_hellaswag()
 
     def evaluate_hellaswag(self) -> dict:
         from nanogpt import hellaswag
@@ -465,108 +434,120 @@ class Trainer:
         self._write({"step": self.iter_num, "type": "sample", "samples": texts})
         return texts
 
-    def _check_finite(self, loss: float) -> None:
-        if not math.isfinite(loss):
-            raise UserError(nonfinite_loss_message(self.cfg, self.iter_num, loss))
+    # --- the run ---
 
     def _due(self, interval: int, last: bool) -> bool:
         return bool(interval) and (self.iter_num % interval == 0 or last)
 
-    def run(self) -> dict:
+    def _work_due(self, last: bool) -> list:
+        """What runs after this step, in this order: evaluation (and the checkpoint it may write), HellaSwag,
+        samples, the scheduled checkpoint (the last one, to resume from)."""
         cfg = self.cfg
-        tokens_per_iter = self.tokens_per_iter
+        schedule = [(cfg.eval_interval, self._evaluate_and_checkpoint)]
+        schedule += [(cfg.hellaswag_interval, self.evaluate_hellaswag), (cfg.sample_interval, self.sample)]
+        schedule += [(cfg.checkpoint_interval, self.save)]
+        return [work for interval, work in schedule if self._due(interval, last)]
+
+    def _synced_loss(self, step_loss: torch.Tensor) -> float:
+        """The step's loss as a number, the mean over ranks (the loop's only host sync), checked finite on every
+        rank (all raise or none) before anything is evaluated, saved or sampled."""
+        loss = distributed.mean_over_ranks(step_loss, self.world).item()
+        if not math.isfinite(loss):
+            raise UserError(nonfinite_loss_message(self.cfg, self.iter_num, loss))
+        return loss
+
+    def _log_start(self) -> None:
         n_params = self.raw_model.num_params()
-        peak = peak_flops(self.device, cfg.peak_flops)
-        peak = peak * self.world.size if peak else None  # tokens/s below are the whole world's
-        flops_per_token = 0.0
-        if self.model_kind == "gpt":
-            c = self.raw_model.config
-            flops_per_token = training_flops_per_token(n_params, c.n_layer, c.n_embd, c.block_size)
-        threads = f", {self.threads} CPU thread{'s' if self.threads > 1 else ''}" if self.device.type == "cpu" else ""
-        self.log(f"{self.model_kind}: {format_params(n_params)} parameters on {self.device} ({self.dtype}){threads}")
+        where = f"{format_params(n_params)} parameters on {self.device} ({self.dtype})"
+        if self.device.type == "cpu":
+            where += f", {self.threads} CPU thread{'s' if self.threads > 1 else ''}"
+        self.log(f"{self.model_kind}: {where}")
         if self.world.size > 1:
             self.log(f"DDP: {self.world.size} processes, {self.micro_steps} micro-steps each per iteration")
-        self.log(f"{tokens_per_iter:,} tokens per iteration, iters {self.iter_num} -> {cfg.max_iters}")
-        start_iter, wall_start, eval_seconds = self.iter_num, time.perf_counter(), 0.0
-        losses = None
-        if cfg.eval_only:  # nanoGPT's eval_gpt2 configs: losses (and HellaSwag) of the model as it is
-            losses = self.evaluate()
-            self.log(f"eval only: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
-            self.evals.append({"iter": self.iter_num, "train_loss": losses["train"], "val_loss": losses["val"]})
-            record = {"step": self.iter_num, "type": "eval", "train_loss": losses["train"], "val_loss": losses["val"]}
-            self._write(record)
-            if cfg.hellaswag_interval:
-                self.evaluate_hellaswag()
+        self.log(f"{self.tokens_per_iter:,} tokens per iteration, iters {self.iter_num} -> {self.cfg.max_iters}")
+
+    def _log_progress(self, loss: float, lr: float) -> None:
+        """The progress line (and its log record): loss, lr, gradient norm, speed over the steps since the
+        previous line (training time only), MFU where the device's peak is known, ETA."""
+        seconds_per_step = self.clock.lap()
+        norm = self.grad_norm.item()  # every rank's is the same (after the all-reduce)
+        tokens_per_sec = self.tokens_per_iter / seconds_per_step
+        utilization = mfu(tokens_per_sec, self.flops_per_token, self.peak)
+        shown = {"loss": loss, "lr": lr, "norm": norm}
+        if utilization is not None:
+            shown["mfu"] = f"{utilization:.1%}"
+        line = progress_line(
+            self.iter_num, self.cfg.max_iters, seconds_per_step=seconds_per_step, rate=tokens_per_sec, **shown
+        )
+        self.log(line)
+        self.history.append((self.iter_num, loss))
+        record = {"step": self.iter_num, "type": "train", "loss": loss, "lr": lr, "grad_norm": norm}
+        record.update(ms_per_iter=round(seconds_per_step * 1000, 3), tokens_per_sec=round(tokens_per_sec, 1))
+        self._write({**record, "mfu": utilization})
+
+    @contextlib.contextmanager
+    def _outside_training(self):
+        """Evaluation, samples and checkpoints: not training time (checkpoints record the training time so far)."""
+        with self.clock.paused():
+            self.train_seconds = self.clock.train_seconds
+            yield
+
+    def run(self) -> dict:
+        """Train from iter_num to max_iters, with the evaluations, samples and checkpoints due on the way; write
+        and return the metrics."""
+        cfg = self.cfg
+        peak = peak_flops(self.device, cfg.peak_flops)
+        self.peak = peak * self.world.size if peak else None  # tokens/s are the whole world's
+        self.flops_per_token = model_flops_per_token(self.raw_model)
+        self._log_start()
+        self.clock, start_iter = TrainingClock(self.train_seconds), self.iter_num
+        if cfg.eval_only:
+            with self._outside_training():
+                self._evaluate_only()
             start_iter = self.iter_num = max(self.iter_num, cfg.max_iters)  # no training below
         self.raw_model.train()
-        segment_start = interval_start = time.perf_counter()
-        interval_iters = 0
         while self.iter_num < cfg.max_iters:
             lr = lr_at(self.iter_num, cfg)
-            loss = self.train_step(lr)
+            step_loss = self.train_step(lr)  # a tensor: reading it waits for the device
             self.iter_num += 1
-            interval_iters += 1
+            self.clock.step()
             last = self.iter_num == cfg.max_iters
-            if self.iter_num % cfg.log_interval == 0 or last:
-                loss = distributed.mean_over_ranks(loss, self.world).item()  # the only host sync in the loop
-                self._check_finite(loss)
-                norm = self.grad_norm.item()  # every rank's is the same (after the all-reduce)
-                now = time.perf_counter()
-                ms = (now - interval_start) * 1000 / interval_iters
-                eta = (cfg.max_iters - self.iter_num) * ms / 1000
-                self.history.append((self.iter_num, loss))
-                tokens_per_sec = tokens_per_iter * 1000 / ms
-                utilization = tokens_per_sec * flops_per_token / peak if peak else None
-                mfu = f", MFU {utilization:.1%}" if peak else ""
-                self.log(
-                    f"iter {self.iter_num}/{cfg.max_iters}: loss {loss:.4f}, lr {lr:.2e}, norm {norm:.4f}, "
-                    f"{ms:.1f} ms/iter, {tokens_per_sec:,.0f} tokens/s{mfu}, ETA {eta:.0f}s"
-                )
-                record = {"step": self.iter_num, "type": "train", "loss": loss, "lr": lr, "grad_norm": norm}
-                record.update(ms_per_iter=round(ms, 3), tokens_per_sec=round(tokens_per_sec, 1), mfu=utilization)
-                self._write(record)
-            evaluations = [self._due(cfg.eval_interval, last), self._due(cfg.hellaswag_interval, last)]
-            evaluations += [self._due(cfg.sample_interval, last), self._due(cfg.checkpoint_interval, last)]
-            if any(evaluations):
-                if not isinstance(loss, float):  # sync before the clock stops (every rank: they all raise or none)
-                    loss = distributed.mean_over_ranks(loss, self.world).item()
-                    self._check_finite(loss)  # before anything is evaluated, saved or sampled
-                eval_start = time.perf_counter()
-                self.train_seconds += eval_start - segment_start
-                if evaluations[0]:
-                    losses = self._evaluate_and_checkpoint()
-                if evaluations[1]:
-                    self.evaluate_hellaswag()
-                if evaluations[2]:
-                    self.sample()
-                if evaluations[3]:
-                    self.save()  # the last checkpoint, to resume from
-                eval_seconds += time.perf_counter() - eval_start
-                segment_start = time.perf_counter()
-            if self.iter_num % cfg.log_interval == 0 or last:
-                interval_start, interval_iters = time.perf_counter(), 0
-        if losses is None:  # nothing to train (max_iters reached already): just report where the model stands
-            losses = self._evaluate_and_checkpoint()
-        trained_iters = self.iter_num - start_iter
-        session_train_seconds = time.perf_counter() - wall_start - eval_seconds
-        tokens_per_sec = trained_iters * tokens_per_iter / session_train_seconds if trained_iters else 0.0
+            progress, work = self._due(cfg.log_interval, last), self._work_due(last)
+            if progress or work:
+                loss = self._synced_loss(step_loss)
+                if progress:
+                    self._log_progress(loss, lr)
+                if work:
+                    with self._outside_training():
+                        for job in work:
+                            job()
+        if not self.evals:  # nothing to train (max_iters reached already): just report where the model stands
+            with self._outside_training():
+                self._evaluate_and_checkpoint()
+        return self._finish(self.iter_num - start_iter)
+
+    def _finish(self, trained_iters: int) -> dict:
+        """metrics.json (rank 0), once every rank is done."""
+        session_seconds = self.clock.session_seconds
+        tokens_per_sec = trained_iters * self.tokens_per_iter / session_seconds if trained_iters else 0.0
+        final = self.evals[-1]
         metrics = {
-            "train_loss": losses["train"],
-            "val_loss": losses["val"],
+            "train_loss": final["train_loss"],
+            "val_loss": final["val_loss"],
             "best_val_loss": self.best_val_loss,
             "iters": self.iter_num,
             "tokens_per_sec": tokens_per_sec,  # the whole world's
-            "mfu": tokens_per_sec * flops_per_token / peak if peak else None,
+            "mfu": mfu(tokens_per_sec, self.flops_per_token, self.peak),
             "world_size": self.world.size,
             "seconds": round(self.train_seconds, 3),  # training only, all sessions of a resumed run
-            "eval_seconds": round(eval_seconds, 3),
-            "wall_seconds": round(time.perf_counter() - wall_start, 3),
-            "params": n_params,
+            "eval_seconds": round(self.clock.paused_seconds, 3),
+            "wall_seconds": round(self.clock.wall_seconds, 3),
+            "params": self.raw_model.num_params(),
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
             "torch": torch.__version__,
             "evals": self.evals,
-            "config": dataclasses.asdict(cfg),
+            "config": dataclasses.asdict(self.cfg),
         }
         if self.hellaswag_results:
             metrics["hellaswag"] = self.hellaswag_results

@@ -31,7 +31,7 @@ def test_train_writes_checkpoint_metrics_and_prints_a_sample(trained):
     metrics = json.loads((folder / "run/metrics.json").read_text())
     assert metrics["iters"] == 30 and metrics["val_loss"] < 3.0 and metrics["config"]["n_layer"] == 1
     assert (folder / "run/ckpt.pt").is_file() and (folder / "out/data/text-char/train.bin").is_file()
-    assert "iter 10/30: loss" in result.stdout and "tokens/s, ETA" in result.stdout
+    assert "step 10/30 | loss " in result.stdout and " tokens/s | ETA " in result.stdout
     assert "eval iter 15: train loss" in result.stdout
     sample = result.stdout.split("-" * 40 + "\n")[1]
     assert len(sample) > 300 and set(sample) <= set("to be or not to be, that is the question\n")
@@ -65,7 +65,7 @@ def test_resume_from_the_cli_continues_to_the_new_max_iters(trained):
         cwd=folder,
     )
     assert result.returncode == 0, result.stderr
-    assert "resumed from run/ckpt.pt at iter 30" in result.stdout and "iter 40/40" in result.stdout
+    assert "resumed from run/ckpt.pt at iter 30" in result.stdout and "step 40/40 |" in result.stdout
     assert json.loads((folder / "run/metrics.json").read_text())["iters"] == 40
 
 

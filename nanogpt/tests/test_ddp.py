@@ -13,7 +13,6 @@ import torch
 
 from nanogpt import distributed
 from nanogpt.data import Batches
-from nanogpt.shards import ShardedBatches
 from nanogpt.trainer import Trainer
 from zero_to_hero import UserError
 
@@ -39,10 +38,10 @@ def test_two_processes_equal_one_with_the_same_global_batch(corpus, tmp_path):
     # them runs under no_sync and only the second all-reduces
     single = train(tmp_path, "one", "--gradient_accumulation_steps=4")
     ddp = train(tmp_path, "two", "--gradient_accumulation_steps=4", nproc=2)
-    losses = [re.findall(r"iter \d+/6: loss (\d\.\d+)", out) for out in (single, ddp)]
+    losses = [re.findall(r"step \d+/6 \| loss (\d\.\d+)", out) for out in (single, ddp)]
     assert len(losses[0]) == 6 and losses[0] == losses[1]
     assert "DDP: 2 processes, 2 micro-steps each per iteration" in ddp
-    assert ddp.count("final: train loss") == 1 and ddp.count("iter 1/6") == 1  # rank 0 alone reports
+    assert ddp.count("final: train loss") == 1 and ddp.count("step 1/6 |") == 1  # rank 0 alone reports
     metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("one", "two")]
     assert [m["world_size"] for m in metrics] == [1, 2]
     assert metrics[1]["val_loss"] == pytest.approx(metrics[0]["val_loss"], abs=1e-5)
@@ -53,9 +52,11 @@ def test_two_processes_equal_one_with_the_same_global_batch(corpus, tmp_path):
 
 def test_ranks_split_the_global_micro_batch_of_one_stream(tmp_path):
     np.arange(5000, dtype=np.uint16).tofile(tmp_path / "t.bin")
-    for make in (Batches, lambda *a, **k: ShardedBatches([a[0]], *a[1:], **k)):
-        whole = make(tmp_path / "t.bin", 8, 6, seed=3)
-        ranks = [make(tmp_path / "t.bin", 8, 3, seed=3, rank=r, world_size=2) for r in range(2)]
+    np.arange(2000, dtype=np.uint16).tofile(tmp_path / "a.bin")
+    np.arange(3000, dtype=np.uint16).tofile(tmp_path / "b.bin")
+    for files in (tmp_path / "t.bin", [tmp_path / "a.bin", tmp_path / "b.bin"]):  # a .bin file, a shard folder's
+        whole = Batches(files, 8, 6, seed=3)
+        ranks = [Batches(files, 8, 3, seed=3, rank=r, world_size=2) for r in range(2)]
         for _ in range(3):
             x = whole.next()[0]
             parts = [batches.next()[0] for batches in ranks]

@@ -1,5 +1,5 @@
 """The CUDA/DDP code paths whose logic a CPU can reach: checkpoint mapping, RNG states, process-group options,
-TF32, split evaluation, unique temp names, the MFU table, padded-vocabulary sampling, the generation bench."""
+TF32, split evaluation, unique temp names, padded-vocabulary sampling, the generation bench."""
 
 import importlib.util
 import threading
@@ -11,7 +11,6 @@ import torch
 from nanogpt import distributed
 from nanogpt.checkpoint import load_checkpoint
 from nanogpt.data import Tokenizer, prepare
-from nanogpt.mfu import lookup_peak_flops
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.sampling import sample_text
 from nanogpt.trainer import Trainer, enable_tf32
@@ -123,27 +122,6 @@ def test_temp_names_are_unique_per_writer(tmp_path):
         "train.bin",
         "val.bin",
     ]
-
-
-@pytest.mark.parametrize(
-    "name, expected",
-    [
-        ("NVIDIA H200", 989e12),
-        ("NVIDIA H200 NVL", 835e12),
-        ("NVIDIA H800", 989e12),
-        ("NVIDIA H800 PCIe", 756e12),
-        ("NVIDIA GH200 480GB", 989e12),
-        ("NVIDIA A100-SXM4-80GB", 312e12),
-        ("NVIDIA A100-PCIE-40GB", 312e12),
-        ("NVIDIA A100 80GB PCIe", 312e12),
-        ("NVIDIA A800-SXM4-80GB", 312e12),
-        ("NVIDIA A10G", 70e12),
-        ("NVIDIA A10", 125e12),
-        ("NVIDIA H20", 148e12),
-    ],
-)
-def test_mfu_table_names(name, expected):
-    assert lookup_peak_flops(name) == expected
 
 
 def test_sampling_never_emits_padded_vocabulary_ids():

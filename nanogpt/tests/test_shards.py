@@ -14,7 +14,6 @@ import torch
 from nanogpt.data import Batches
 from nanogpt.shards import (
     EOT,
-    ShardedBatches,
     prepare_shards,
     read_pieces,
     read_shard_meta,
@@ -75,16 +74,20 @@ def test_preparing_again_replaces_old_shards(tmp_path):
     assert sorted(p.name for p in (tmp_path / "s").glob("*.bin")) == sorted(meta["val"] + meta["train"])
 
 
-def test_sharded_batches_equal_batches_on_one_shard_and_never_cross_shards(tmp_path):
+def test_one_file_is_a_one_shard_data_set_and_windows_never_cross_shards(tmp_path):
     np.arange(1000, dtype=np.uint16).tofile(tmp_path / "one.bin")
     single = Batches(tmp_path / "one.bin", block_size=16, batch_size=8, seed=5)
-    sharded = ShardedBatches([tmp_path / "one.bin"], block_size=16, batch_size=8, seed=5)
+    sharded = Batches([tmp_path / "one.bin"], block_size=16, batch_size=8, seed=5)
+    generator = torch.Generator().manual_seed(5)  # the reference: B uniform starts in [0, len - T), then windows
     for _ in range(3):
-        assert all(torch.equal(a, b) for a, b in zip(single.next(), sharded.next(), strict=True))
+        starts = torch.randint(1000 - 16, (8,), generator=generator)
+        expected = starts[:, None] + torch.arange(17)  # arange data: a token is its own position
+        for x, y in (single.next(), sharded.next()):
+            assert torch.equal(x, expected[:, :-1]) and torch.equal(y, expected[:, 1:])
     # three shards of distinct ranges: a window that crossed a boundary would not count up by one
     for i, n in enumerate([40, 17, 300]):
         (np.arange(n, dtype=np.uint16) + 1000 * i).tofile(tmp_path / f"s{i}.bin")
-    batches = ShardedBatches([tmp_path / f"s{i}.bin" for i in range(3)], block_size=16, batch_size=64, seed=0)
+    batches = Batches([tmp_path / f"s{i}.bin" for i in range(3)], block_size=16, batch_size=64, seed=0)
     seen = set()
     for _ in range(20):
         x, y = batches.next()
@@ -109,7 +112,7 @@ def test_errors(tmp_path):
     assert read_shard_meta(tmp_path / "s") is None  # no meta.json: not a usable shard folder
     np.arange(10, dtype=np.uint16).tofile(tmp_path / "tiny.bin")
     with pytest.raises(UserError, match="no shard"):
-        ShardedBatches([tmp_path / "tiny.bin"], block_size=16, batch_size=2)
+        Batches([tmp_path / "tiny.bin", tmp_path / "tiny.bin"], block_size=16, batch_size=2)
 
 
 def test_command_line(tmp_path):

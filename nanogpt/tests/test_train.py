@@ -1,10 +1,13 @@
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
-from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
+from nanogpt import runlog
+from nanogpt.checkpoint import ALWAYS_SAVED, MODEL_DEFAULTS, RESUME_KEEPS, load_checkpoint, model_from_checkpoint
+from nanogpt.config import KEYS
 from nanogpt.optim import configure_optimizer, lr_at
 from nanogpt.trainer import Trainer
 from zero_to_hero import UserError
@@ -71,6 +74,58 @@ def test_resumed_run_reproduces_the_uninterrupted_losses(tiny_config, tmp_path, 
     assert len(full.history) == 12
     for a, b in zip(resumed.raw_model.parameters(), full.raw_model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_a_checkpoint_older_than_the_later_keys_resumes_as_the_model_it_was(tiny_config, tmp_path):
+    """Keys added to the architecture (or the optimizer) after a checkpoint was written are, for it, their
+    defaults: it resumes, exactly, and still refuses other values of them."""
+    full = Trainer(tiny_config(out_dir=str(tmp_path / "full")), **silent)
+    full.run()
+    first = Trainer(tiny_config(max_iters=6, always_save_checkpoint=True), **silent)
+    first.run()
+    path = Path(first.cfg.out_dir) / "ckpt.pt"
+    saved = torch.load(path, weights_only=True)
+    later = [k for k in RESUME_KEEPS if k not in ALWAYS_SAVED]
+    first_model_args = ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "dropout", "bias")
+    saved["model_args"] = {k: saved["model_args"][k] for k in first_model_args}
+    saved["config"] = {k: v for k, v in saved["config"].items() if k not in later}
+    torch.save(saved, path)
+    resumed = Trainer(tiny_config(init_from="resume"), **silent)
+    assert resumed.iter_num == 6
+    assert all(getattr(resumed.cfg, k) == MODEL_DEFAULTS.get(k, KEYS[k].default) for k in later)
+    resumed.run()
+    assert first.history + resumed.history == full.history
+    changes = {"optimizer": "muon", "qk_norm": True, "pos_emb": "rope"}
+    for key, value in [(k, v) for k, v in changes.items() if k in later]:
+        with pytest.raises(UserError, match=f"cannot resume with {key}={value!r}"):
+            Trainer(tiny_config(init_from="resume", **{key: value}), **silent)
+
+
+def test_a_param_groups_lr_scale_multiplies_the_schedules_lr(tiny_config):
+    trainer = Trainer(tiny_config(), **silent)
+    scaled, plain = trainer.optimizer.param_groups[:2]
+    scaled["lr_scale"] = 3.0
+    plain.pop("lr_scale", None)
+    trainer.train_step(1e-2)
+    assert scaled["lr"] == pytest.approx(3e-2) and plain["lr"] == 1e-2
+
+
+def test_the_clock_counts_training_time_only(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(runlog.time, "perf_counter", lambda: now[0])
+    clock = runlog.TrainingClock(earlier_train_seconds=5.0)  # a resumed run: 5 s in earlier sessions
+    now[0] += 2.0
+    clock.step(), clock.step()
+    with clock.paused():  # an evaluation
+        now[0] += 10.0
+        assert clock.train_seconds == 7.0  # frozen while paused
+    now[0] += 1.0
+    clock.step()
+    assert clock.lap() == 1.0  # 3 s of training over 3 steps; the evaluation's 10 s not among them
+    now[0] += 4.0
+    clock.step(), clock.step()
+    assert clock.lap() == 2.0
+    assert (clock.session_seconds, clock.train_seconds, clock.paused_seconds, clock.wall_seconds) == (7, 12, 10, 17)
 
 
 def test_gradient_accumulation_matches_one_big_batch(tiny_config):
