@@ -28,10 +28,10 @@ class SequenceMLP(nn.Module):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         T = idx.size(1)
-        embs = []
+        windows = []
         for back in reversed(range(self.block_size)):  # oldest character first, the current one last
             # shifted[:, t] = idx[:, t - back]: the character `back` steps before t, blank before the start
-            shifted = F.pad(idx, (back, 0), value=self.blank)[:, :T]  # (B, T)
-            embs.append(self.wte(shifted))  # (B, T, n_embd)
-        context = torch.cat(embs, dim=-1)  # (B, T, block_size * n_embd)
-        return self.mlp(context)  # (B, T, V)
+            windows.append(F.pad(idx, (back, 0), value=self.blank)[:, :T])  # (B, T)
+        context = torch.stack(windows, dim=-1)  # (B, T, block_size): the ids each position sees
+        emb = self.wte(context).flatten(2)  # (B, T, block_size * n_embd): their embeddings side by side
+        return self.mlp(emb)  # (B, T, V)
