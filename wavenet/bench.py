@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from wavenet.data import Vocabulary, read_words, split_words
+from wavenet.data import Vocab, load_words, split_words
 from wavenet.model import Config
 from wavenet.trainer import build_model, evaluate, make_split, train
 from zero_to_hero import UserError, run_main
@@ -33,13 +33,13 @@ def main(argv=None):
     if args.steps < 1 or args.threads < 1 or min(batch_sizes) < 1:
         raise UserError("--steps, --threads and every batch size must be at least 1")
     torch.set_num_threads(args.threads)
-    words = read_words(args.input)
-    vocab = Vocabulary.from_words(words)
-    splits = split_words(words, seed=42)
+    words = load_words(args.input)
+    vocab = Vocab.from_words(words)
+    train_words, val_words, _ = split_words(words, seed=42)
     config = Config(vocab_size=len(vocab))
     results = []
     for kind in ("hierarchical", "dilated"):
-        train_split, val_split = (make_split(splits[s], vocab, config.block_size, kind) for s in ("train", "val"))
+        train_split, val_split = (make_split(ws, vocab, config.block_size, kind) for ws in (train_words, val_words))
         for batch_size in batch_sizes:
             g = torch.Generator().manual_seed(0)
             model = build_model(kind, config, g)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from wavenet.trainer import load_checkpoint, sample
+from wavenet.trainer import load_model, sample
 from zero_to_hero import UserError, run_main
 
 
@@ -29,9 +29,7 @@ def parse_args(argv=None):
 def main(argv=None) -> list[str]:
     args = parse_args(argv)
     path = Path(args.out_dir) / "model.pt"
-    if not path.is_file():
-        raise UserError(f"no model at {path}; train one with `python train.py --out-dir {args.out_dir}` first")
-    model, vocab, kind = load_checkpoint(path)
+    model, vocab, kind = load_model(path, hint=f"train one with `python train.py --out-dir {args.out_dir}` first")
     generator = torch.Generator().manual_seed(args.seed)
     names = sample(model, vocab, model.config.block_size, args.samples, generator)
     print(f"{kind} model from {path}:")

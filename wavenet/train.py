@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from wavenet.data import Vocabulary, read_words, split_words
+from wavenet.data import Vocab, load_words, split_words
 from wavenet.model import Config
 from wavenet.trainer import (
     MODELS,
@@ -24,7 +24,7 @@ from wavenet.trainer import (
     make_split,
     plot_losses,
     sample,
-    save_checkpoint,
+    save_model,
     train,
 )
 from zero_to_hero import UserError, run_main
@@ -107,12 +107,12 @@ def main(argv=None) -> dict:
             f"{out_dir} already holds a trained model.pt; replace it with --overwrite, or choose another --out-dir"
         )
 
-    words = read_words(args.input)
-    vocab = Vocabulary.from_words(words)
+    words = load_words(args.input)
+    vocab = Vocab.from_words(words)
     config = Config(len(vocab), args.block_size, args.n_embd, args.n_hidden, args.model)
     splits = {
         name: make_split(ws, vocab, config.block_size, args.model).to(device)
-        for name, ws in split_words(words, args.seed).items()
+        for name, ws in zip(("train", "val", "test"), split_words(words, args.seed), strict=True)
     }
     generator = seed_everything(args.seed)
     model = build_model(args.model, config, generator).to(device)
@@ -162,7 +162,7 @@ def main(argv=None) -> dict:
     }
     plot_losses(losses, out_dir / "loss.png", title=f"{args.model}: val {result['val']:.4f}")
     (out_dir / "samples.txt").write_text("\n".join(names) + "\n")
-    save_checkpoint(model, config, args.model, vocab, out_dir / "model.pt")
+    save_model(model, config, args.model, vocab, out_dir / "model.pt")
     write_json(out_dir / "metrics.json", metrics)
     print(f"wrote {out_dir}/metrics.json, loss.png, samples.txt, model.pt ({seconds:.1f} s of training)")
     return metrics

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from wavenet.data import Vocabulary, context_windows, padded_sequences, read_words, split_words
+from wavenet.data import Vocab, build_windows, load_words, padded_sequences, split_words
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
 from wavenet.model import Config, flat, hierarchical
@@ -57,9 +57,9 @@ wall_start = time.perf_counter()
 # (`.` before the name starts) and the character to predict.
 
 # %%
-words = read_words("names")
-vocab = Vocabulary.from_words(words)  # '.' = 0, then a..z
-print(len(words), "words, longest", max(len(w) for w in words), "letters; vocabulary:", vocab.chars)
+words = load_words("names")
+vocab = Vocab.from_words(words)  # '.' = 0, then a..z
+print(len(words), "words, longest", max(len(w) for w in words), "letters; vocabulary:", "".join(vocab.itos))
 
 # the lecture's recipe, inline: shuffle, cut at 80% and 90%
 shuffled = list(words)
@@ -67,7 +67,7 @@ random.seed(42)
 random.shuffle(shuffled)
 n1, n2 = int(0.8 * len(shuffled)), int(0.9 * len(shuffled))
 by_hand = {"train": shuffled[:n1], "val": shuffled[n1:n2], "test": shuffled[n2:]}
-splits = split_words(words, seed=42)  # the package's
+splits = dict(zip(("train", "val", "test"), split_words(words, seed=42), strict=True))  # the package's
 assert splits == by_hand
 
 
@@ -77,7 +77,7 @@ def build_dataset(word_list, block_size):
     for w in word_list:
         context = [0] * block_size
         for ch in w + ".":
-            ix = vocab.index[ch]
+            ix = vocab.stoi[ch]
             X.append(context)
             Y.append(ix)
             context = context[1:] + [ix]
@@ -86,10 +86,10 @@ def build_dataset(word_list, block_size):
 
 block_size = 3
 Xtr, Ytr = build_dataset(splits["train"], block_size)
-for name, (x, y) in {"train": (Xtr, Ytr), "val": context_windows(splits["val"], vocab, block_size)}.items():
+for name, (x, y) in {"train": (Xtr, Ytr), "val": build_windows(splits["val"], vocab, block_size)}.items():
     print(f"{name}: X {tuple(x.shape)}, Y {tuple(y.shape)}")
 assert all(
-    torch.equal(a, b) for a, b in zip((Xtr, Ytr), context_windows(splits["train"], vocab, block_size), strict=True)
+    torch.equal(a, b) for a, b in zip((Xtr, Ytr), build_windows(splits["train"], vocab, block_size), strict=True)
 )
 for x, y in zip(Xtr[:8], Ytr[:8], strict=True):
     print(vocab.decode(x.tolist()), "-->", vocab.decode([y.item()]))
@@ -549,7 +549,7 @@ print(" ".join(names_by_hand))
 
 # %%
 word = splits["train"][1]
-X_word, Y_word = context_windows([word], vocab, block_size)
+X_word, Y_word = build_windows([word], vocab, block_size)
 for x, y in zip(X_word, Y_word, strict=True):
     print(vocab.decode(x.tolist()), "-->", vocab.decode([y.item()]))
 with torch.no_grad():

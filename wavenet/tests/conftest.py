@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from wavenet.data import Vocabulary
+from wavenet.data import Vocab
 
 # A small, fixed vocabulary of made-up words: tests never need the real data set.
 WORDS = [
@@ -18,7 +18,7 @@ def words():
 
 @pytest.fixture
 def vocab():
-    return Vocabulary.from_words(WORDS)
+    return Vocab.from_words(WORDS)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from wavenet.data import context_windows, padded_sequences
+from wavenet.data import build_windows, padded_sequences
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Linear
 from wavenet.model import Config, hierarchical
@@ -28,7 +28,7 @@ def test_same_outputs_as_hierarchical_at_every_position(words, vocab, block_size
     dilated = DilatedWaveNet.from_hierarchical(model)
     assert not dilated.training and dilated.block_size == block_size
 
-    x, y = context_windows(words, vocab, block_size)  # one row per (context, position)
+    x, y = build_windows(words, vocab, block_size)  # one row per (context, position)
     xs, ys = padded_sequences(words, vocab, block_size)  # one row per word
     with torch.no_grad():
         expected = model(x)  # (N, V)

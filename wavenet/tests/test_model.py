@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wavenet.data import build_windows
 from wavenet.model import Config, hierarchical
-from wavenet.trainer import context_windows
 from zero_to_hero import UserError
 
 
@@ -77,7 +77,7 @@ def test_whole_model_matches_torch_nn(words, vocab):
     config = Config(vocab_size=len(vocab))
     ours, ref = hierarchical(config, generator=torch.Generator().manual_seed(0)), TorchHierarchy(config)
     linears, norms = copy_into_torch(ours, ref)
-    x, y = context_windows(words, vocab, config.block_size)
+    x, y = build_windows(words, vocab, config.block_size)
     l1, l2 = F.cross_entropy(ours(x), y), F.cross_entropy(ref(x), y)
     l1.backward(), l2.backward()
     torch.testing.assert_close(l1, l2)

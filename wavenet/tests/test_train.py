@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wavenet.trainer import load_checkpoint, lr_at, make_split, mean_per, sample
+from wavenet.trainer import load_model, lr_at, make_split, mean_per, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,25 +45,38 @@ def test_train_writes_everything(tmp_path, word_file, model, capsys):
     assert not list(out.glob("*.tmp"))
 
     # the checkpoint reloads into the same model: same test loss from the words it was split from
-    model_back, vocab, kind = load_checkpoint(out / "model.pt")
+    model_back, vocab, kind = load_model(out / "model.pt")
     assert kind == model and not model_back.training
     assert sum(p.numel() for p in model_back.parameters()) == saved["params"]
-    from wavenet.data import read_words, split_words
+    from wavenet.data import load_words, split_words
     from wavenet.trainer import evaluate
 
-    test_words = split_words(read_words(str(word_file)), seed=42)["test"]
+    _, _, test_words = split_words(load_words(str(word_file)), seed=42)
     assert evaluate(model_back, make_split(test_words, vocab, 8, kind)) == pytest.approx(saved["test_loss"], rel=1e-5)
     names = sample(model_back, vocab, 8, 10, torch.Generator().manual_seed(0))
-    assert len(names) == 10 and all(set(n) <= set(vocab.chars[1:]) for n in names)
+    assert len(names) == 10 and all(set(n) <= set(vocab.itos[1:]) for n in names)
 
 
-def test_corrupt_checkpoint_is_a_user_error(tmp_path):
+def test_unreadable_or_foreign_checkpoint_is_a_user_error(tmp_path):
+    from wavenet.model import Config
     from zero_to_hero import UserError
 
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(UserError, match="not a wavenet checkpoint"):
-        load_checkpoint(bad)
+    with pytest.raises(UserError, match=f"checkpoint {bad} is corrupt or not a checkpoint"):
+        load_model(bad)
+    with pytest.raises(UserError, match=f"checkpoint {tmp_path} is a folder"):
+        load_model(tmp_path)
+    foreign = tmp_path / "foreign.pt"  # readable, but another program's dict
+    torch.save({"model_state_dict": {"w": torch.zeros(2)}}, foreign)
+    with pytest.raises(UserError, match="is not a wavenet checkpoint \\(KeyError"):
+        load_model(foreign)
+    wrong_shapes = tmp_path / "wrong.pt"  # our keys, tensors that don't fit the config
+    config = Config(vocab_size=3, block_size=2, n_embd=2, n_hidden=4)
+    state = {"kind": "hierarchical", "config": config.to_dict(), "chars": ".ab", "parameters": [torch.zeros(1)]}
+    torch.save(state | {"buffers": []}, wrong_shapes)
+    with pytest.raises(UserError, match="tensors do not fit the model"):
+        load_model(wrong_shapes)
 
 
 def run_cli(*args):
@@ -113,7 +126,7 @@ def test_flat_with_the_lectures_block_size_3(tmp_path, word_file):
     argv = ["--model", "flat", "--block-size", "3", "--input", str(word_file), "--steps", "30", "--batch-size", "8"]
     metrics = train_script.main(argv + ["--n-embd", "10", "--n-hidden", "200", "--samples", "3", "--out-dir", str(out)])
     assert metrics["model"] == "flat" and metrics["params"] == 23 * 10 + 30 * 200 + 2 * 200 + 200 * 23 + 23
-    model_back, vocab, kind = load_checkpoint(out / "model.pt")
+    model_back, vocab, kind = load_model(out / "model.pt")
     assert kind == "flat" and model_back(torch.zeros(2, 3, dtype=torch.long)).shape == (2, len(vocab))
 
 
@@ -152,7 +165,9 @@ def test_sample_py_samples_a_saved_model(tmp_path, word_file):
     missing = subprocess.run(
         [*sample_py[:2], "--out-dir", str(tmp_path / "none")], cwd=ROOT, capture_output=True, text=True
     )
-    assert missing.returncode == 2 and missing.stderr.startswith("error: no model at")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith(f"error: no checkpoint at {tmp_path / 'none' / 'model.pt'}")
+    assert f"train one with `python train.py --out-dir {tmp_path / 'none'}` first" in missing.stderr
 
 
 @pytest.mark.parametrize("n", [3, 4, 5, 7, 9, 10, 11, 100])
@@ -160,4 +175,4 @@ def test_tiny_word_lists_train_with_every_split_non_empty(n):
     from wavenet.data import split_words
 
     splits = split_words([f"w{i}" for i in range(n)], seed=0)
-    assert all(len(words) >= 1 for words in splits.values()) and sum(map(len, splits.values())) == n
+    assert all(len(words) >= 1 for words in splits) and sum(map(len, splits)) == n

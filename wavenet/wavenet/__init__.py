@@ -1,6 +1,6 @@
 """Lecture 6: a hierarchical WaveNet-style character model from our own layers, its dilated form, the flat baseline."""
 
-from wavenet.data import Vocabulary, context_windows, padded_sequences, read_words, split_words
+from wavenet.data import Vocab, build_windows, load_words, padded_sequences, split_words
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Module, Sequential, Tanh
 from wavenet.model import MODELS, Config, flat, hierarchical
@@ -17,11 +17,11 @@ __all__ = [
     "Module",
     "Sequential",
     "Tanh",
-    "Vocabulary",
-    "context_windows",
+    "Vocab",
+    "build_windows",
     "flat",
     "hierarchical",
+    "load_words",
     "padded_sequences",
-    "read_words",
     "split_words",
 ]

@@ -11,12 +11,14 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from wavenet.data import Vocabulary, context_windows, padded_sequences
+from wavenet.data import Vocab, build_windows, padded_sequences
 from wavenet.dilated import DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Module
 from wavenet.model import MODELS, Config, flat, hierarchical
 from zero_to_hero import UserError
+from zero_to_hero.checkpoints import load_checkpoint
 from zero_to_hero.files import atomic_path
+from zero_to_hero.progress import progress_line
 
 
 @dataclass
@@ -30,10 +32,10 @@ class Split:
         return Split(self.x.to(device), self.y.to(device))
 
 
-def make_split(words: list[str], vocab: Vocabulary, block_size: int, kind: str) -> Split:
+def make_split(words: list[str], vocab: Vocab, block_size: int, kind: str) -> Split:
     if kind == "dilated":
         return Split(*padded_sequences(words, vocab, block_size))
-    return Split(*context_windows(words, vocab, block_size))
+    return Split(*build_windows(words, vocab, block_size))
 
 
 def loss_of(model: Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -68,7 +70,7 @@ def evaluate(model: Module, split: Split, chunk: int = 4096) -> float:
 
 
 @torch.no_grad()
-def sample(model: Module, vocab: Vocabulary, block_size: int, n: int, generator: torch.Generator, max_len=64):
+def sample(model: Module, vocab: Vocab, block_size: int, n: int, generator: torch.Generator, max_len=64):
     """n words, one character at a time from a context of block_size, until each draws the end '.'."""
     was_training = model.training
     model.eval()
@@ -118,11 +120,11 @@ def lr_at(step: int, steps: int, lr: float) -> float:
 def train(model, split, steps, batch_size, lr, generator, block_size, log=print, log_every=10_000):
     """Plain SGD; returns the loss of every step and the number of predicted characters seen.
 
-    log (None: silent) gets one line every log_every steps: loss, lr, speed and the time left.
+    log (None: silent) gets one progress line every log_every steps: mean loss, lr, speed and the time left.
     """
     params = model.parameters()
     losses, tokens = [], 0
-    start = last = time.perf_counter()
+    last = time.perf_counter()
     last_step, last_tokens = 0, 0
     for step in range(steps):
         x, y = get_batch(split, batch_size, generator, block_size)
@@ -139,12 +141,9 @@ def train(model, split, steps, batch_size, lr, generator, block_size, log=print,
         if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
             now = time.perf_counter()
             dt, done = now - last, step + 1 - last_step
-            eta = (now - start) / (step + 1) * (steps - step - 1)
-            log(
-                f"step {step + 1:>7}/{steps} | loss {sum(losses[-done:]) / done:.4f} | lr {rate:g} | "
-                f"{1000 * dt / done:.2f} ms/step | {batch_size * done / dt:,.0f} examples/s | "
-                f"{(tokens - last_tokens) / dt:,.0f} tokens/s | ETA {eta:,.0f} s"
-            )
+            loss_mean = sum(losses[-done:]) / done
+            rate_tokens = (tokens - last_tokens) / dt  # predicted characters per second
+            log(progress_line(step + 1, steps, loss=loss_mean, lr=rate, seconds_per_step=dt / done, rate=rate_tokens))
             last, last_step, last_tokens = now, step + 1, tokens
     return losses, tokens
 
@@ -172,12 +171,12 @@ def plot_losses(losses: list[float], path, every: int = 1000, title: str = "") -
     plt.close(fig)
 
 
-def save_checkpoint(model: Module, config: Config, kind: str, vocab: Vocabulary, path) -> None:
+def save_model(model: Module, config: Config, kind: str, vocab: Vocab, path) -> None:
     """Tensors in the order parameters() and buffers() list them; written to a temporary file, then renamed."""
     state = {
         "kind": kind,
         "config": config.to_dict(),
-        "chars": vocab.chars,
+        "chars": "".join(vocab.itos),
         "parameters": [p.detach().cpu() for p in model.parameters()],
         "buffers": [b.cpu() for b in model.buffers()],
     }
@@ -185,22 +184,25 @@ def save_checkpoint(model: Module, config: Config, kind: str, vocab: Vocabulary,
         torch.save(state, tmp)
 
 
-def load_checkpoint(path) -> tuple[Module, Vocabulary, str]:
-    """The model (in eval mode, its Config as `model.config`), its vocabulary and kind; a file that isn't our
-    checkpoint is a UserError."""
+def load_model(path, hint: str = "train one with train.py") -> tuple[Module, Vocab, str]:
+    """The model that save_model wrote (in eval mode, its Config as `model.config`), its vocabulary and kind.
+    A missing or unreadable file (followed by `hint`), or one that holds something else than save_model's dict,
+    is a UserError."""
+    state = load_checkpoint(path, hint=hint)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        kind, config, vocab = state["kind"], Config(**state["config"]), Vocabulary(state["chars"])
+        kind, config, vocab = state["kind"], Config(**state["config"]), Vocab(tuple(state["chars"]))
+        if len(vocab) != config.vocab_size:
+            raise ValueError(f"{len(vocab)} characters for a vocabulary of {config.vocab_size}")
         model = build_model(kind, config)
-        with torch.no_grad():
-            for mine, saved in zip(
-                model.parameters() + model.buffers(), state["parameters"] + state["buffers"], strict=True
-            ):
-                mine.copy_(saved)
-    except UserError:
-        raise
-    except Exception as e:  # unreadable, truncated, or another file: one message, not a traceback
+        tensors = list(state["parameters"]) + list(state["buffers"])
+        mine = model.parameters() + model.buffers()
+        if len(tensors) != len(mine) or any(a.shape != b.shape for a, b in zip(mine, tensors, strict=False)):
+            raise ValueError("its tensors do not fit the model its config describes")
+    except (KeyError, TypeError, ValueError, AttributeError, UserError) as e:  # a dict, but not save_model's
         raise UserError(f"{path} is not a wavenet checkpoint ({type(e).__name__}: {e})") from None
+    with torch.no_grad():
+        for tensor, saved in zip(mine, tensors, strict=True):
+            tensor.copy_(saved)
     model.config = config
     return model.eval(), vocab, kind
 
