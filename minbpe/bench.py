@@ -11,7 +11,7 @@ merges themselves are compared. rustbpe and `tokenizers` (if installed: never a 
 minbpe) train on the same text; their merges are not expected to match ours exactly.
 
 Encoding: GPT-2 and GPT-4 (cl100k_base) on tinyshakespeare, every result checked against
-tiktoken's ids. "cold" is an encode with the piece cache empty (as a new tokenizer's first), "warm"
+tiktoken's ids. "cold" is a new tokenizer's first encode (its piece cache empty), "warm"
 the same text again. tiktoken encodes in one thread (encode_ordinary). Writes <out-dir>/bench.json.
 """
 

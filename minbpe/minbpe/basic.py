@@ -5,10 +5,11 @@ and replace it everywhere by a new token (`merge`). Encoding repeats: of the adj
 merge was learned first, and merge it. Both loops are written out below in the lecture's words, with its
 helpers from reference.py.
 
-Which code runs: the fast path, by default. The lecture's loops look at the whole text for every merge: training
-taylorswift to 512 tokens takes seconds, tinyshakespeare to 4,096 would take hours. So `train` and `encode` hand
-the same work to the fast modules (training.py, encoder.py), which give exactly the same merges and ids (the
-tests check them against the loops below on random and real text). `reference=True` runs the loops below.
+Which code runs: the fast path, by default. The lecture's loops look at the whole text again for every merge, so
+their time grows with the text times the merges (bench.py: taylorswift to 512 tokens takes 18 times longer). So
+`train` and `encode_ordinary` hand the same work to the fast modules (training.py, encoder.py), which give exactly
+the same merges and ids: tests/test_training.py and tests/test_encoding.py check them against the loops below.
+`reference=True` runs the loops below.
 
 The text is a single chunk, so merges may cross spaces and punctuation ("e t" can become one token), which is
 why GPT-2 split the text into words first (see regex_tokenizer.py).
