@@ -5,6 +5,7 @@ arguments, the tokenizer (so sample.py decodes with the checkpoint's own vocabul
 resuming — the optimizer, the iteration, the best val loss and the random-number generators' states.
 """
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -33,8 +34,9 @@ RESUME_FIXED = ("model", *ARCHITECTURE_KEYS, "dataset", "encoding", *[k for k in
 RESUME_KEEPS = (*RESUME_FIXED, "data_dir")
 # what every resumable checkpoint's config has held; a key added since (an architecture switch, the optimizer)
 # that an older checkpoint lacks was, for it, the default: GPTConfig's, or the config's
-ALWAYS_SAVED = ("model", "n_layer", "n_head", "n_embd", "bias", "block_size", "dataset", "encoding", "vocab_size")
-ALWAYS_SAVED += ("data_dir",)
+ALWAYS_SAVED = (
+    "model", "n_layer", "n_head", "n_embd", "bias", "block_size", "vocab_size", "dataset", "encoding", "data_dir",
+)  # fmt: skip
 MODEL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(GPTConfig)}
 
 
@@ -104,14 +106,23 @@ def build_model(kind: str, model_args: dict):
     return GPT(GPTConfig(**model_args))
 
 
+@contextlib.contextmanager
+def fitting_its_config(path=None):
+    """Around building a model from a checkpoint and loading its states: what torch raises when the weights,
+    the optimizer state or the model_args do not fit together becomes one UserError line."""
+    try:
+        yield
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        reason = str(e).strip().splitlines()[0]
+        where = f"checkpoint {path}" if path else "checkpoint"
+        raise UserError(f"{where} does not match its own config ({reason}); train again") from None
+
+
 def model_from_checkpoint(checkpoint: dict):
     """(model, tokenizer) rebuilt from a checkpoint, weights loaded; a mismatch between the weights and the
     model_args is a UserError."""
-    try:
+    with fitting_its_config():
         model = build_model(checkpoint["model_kind"], checkpoint["model_args"])
         model.load_state_dict(checkpoint["model"])
         tokenizer = Tokenizer.from_meta(checkpoint["tokenizer"])
-    except (RuntimeError, ValueError, KeyError, TypeError) as e:
-        reason = str(e).strip().splitlines()[0]
-        raise UserError(f"checkpoint does not match its own config ({reason}); train again") from None
     return model, tokenizer

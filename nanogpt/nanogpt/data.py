@@ -202,10 +202,12 @@ class Batches:
             raise UserError(f"no shard among {len(paths)} holds more than block_size = {block_size} tokens")
         # file i offers len - block_size window starts; a start drawn over all of them picks file and offset
         self.ends = np.cumsum([len(data) - block_size for data in self.files])  # (n_files,)
+        self.begins = np.concatenate([[0], self.ends[:-1]])  # the first global start of each file
         self.block_size, self.batch_size = block_size, batch_size
         self.rank, self.world_size = rank, world_size
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
+        self._window = np.arange(block_size + 1)  # (T+1,)
 
     def _starts(self) -> torch.Tensor:
         """The whole world's window starts for one micro-batch: the step of the stream every rank takes."""
@@ -215,9 +217,12 @@ class Batches:
         B = self.batch_size
         starts = self._starts().numpy()[self.rank * B : (self.rank + 1) * B]  # this rank's share
         which = np.searchsorted(self.ends, starts, side="right")  # (B,) the file of each window
-        offsets = starts - np.concatenate([[0], self.ends[:-1]])[which]
-        chunk = np.stack([self.files[f][o : o + self.block_size + 1] for f, o in zip(which, offsets, strict=True)])
-        return to_device(torch.from_numpy(chunk.astype(np.int64)), self.device)  # (B, T+1) -> x, y
+        offsets = starts - self.begins[which]
+        chunk = np.empty((B, self.block_size + 1), dtype=np.int64)
+        for f in np.unique(which):  # one gather of (rows, T+1) tokens per file drawn from
+            rows = which == f
+            chunk[rows] = self.files[f][offsets[rows, None] + self._window]
+        return to_device(torch.from_numpy(chunk), self.device)  # (B, T+1) -> x, y
 
     def skip(self) -> None:
         """Advance the stream past one batch without reading it (a rank that evaluates another's batch)."""

@@ -21,7 +21,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nanogpt import distributed
 from nanogpt.allocator import retain_freed_memory
-from nanogpt.checkpoint import RESUME_FIXED, RESUME_KEEPS, build_model, load_checkpoint, save_checkpoint
+from nanogpt.checkpoint import (
+    RESUME_FIXED,
+    RESUME_KEEPS,
+    build_model,
+    fitting_its_config,
+    load_checkpoint,
+    save_checkpoint,
+)
 from nanogpt.config import KEYS, TrainConfig, accumulation_steps
 from nanogpt.data import Batches, Tokenizer, resolve_dataset, token_files
 from nanogpt.mfu import mfu, model_flops_per_token, peak_flops
@@ -233,13 +240,9 @@ class Trainer:
     def _restore(self, checkpoint: dict) -> dict | None:
         """Model, optimizer, counters and the sampler from the checkpoint; returns this rank's RNG states to set
         once the model is wrapped (None when the checkpoint has none for this world size)."""
-        try:
+        with fitting_its_config(self.out_dir / "ckpt.pt"):
             self.raw_model.load_state_dict(checkpoint["model"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
-            path = self.out_dir / "ckpt.pt"
-            reason = str(e).strip().splitlines()[0]
-            raise UserError(f"checkpoint {path} does not match its own config ({reason}); train again") from None
         self.iter_num, self.best_val_loss = checkpoint["iter_num"], checkpoint["best_val_loss"]
         self.train_seconds = checkpoint["train_seconds"]
         rng = checkpoint["rng"]
