@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from zero_to_hero import datasets
+from zero_to_hero import datasets, mirrors
 from zero_to_hero.datasets import Dataset, DatasetError, fetch, read_text
 
 CONTENT = "".join(f"name{i}\n" for i in range(20000)).encode()  # ~200 kB, several chunks
@@ -61,12 +61,21 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def dead_url():
+    """A loopback URL that refuses connections, whatever else runs on the machine: a port this test holds bound
+    but never listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, dead_url):
     """An empty cache, no mirror, and a registry holding one small data set 'toy' on a dead URL."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(cache))
     monkeypatch.delenv("ZERO_TO_HERO_MIRROR", raising=False)
-    toy = Dataset("toy", "toy.txt", "http://127.0.0.1:9/toy.txt", SHA, len(CONTENT), "test data")
+    toy = Dataset("toy", "toy.txt", f"{dead_url}/toy.txt", SHA, len(CONTENT), "test data")
     monkeypatch.setattr(datasets, "REGISTRY", {"toy": toy})
     return cache
 
@@ -75,7 +84,7 @@ def leftovers(cache: Path):
     return sorted(p.name for p in cache.iterdir() if p.name.endswith(".part"))
 
 
-def test_http_download_is_verified_and_cached(env, server, monkeypatch):
+def test_http_download_is_verified_and_cached(env, server, monkeypatch, dead_url):
     url, www = server
     (www / "toy.txt").write_bytes(CONTENT)
     monkeypatch.setenv("ZERO_TO_HERO_MIRROR", url + "/")
@@ -84,7 +93,7 @@ def test_http_download_is_verified_and_cached(env, server, monkeypatch):
     assert path.read_bytes() == CONTENT
     assert Handler.requests == 1
     # a cache hit needs no network: the server is gone
-    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", "http://127.0.0.1:9")
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", dead_url)
     assert fetch("toy") == path
     assert Handler.requests == 1
 
@@ -121,8 +130,8 @@ def test_http_404(env, server, monkeypatch):
     assert leftovers(env) == [] and not (env / "toy.txt").exists()
 
 
-def test_no_network_and_no_mirror_says_what_to_set(env):
-    with pytest.raises(DatasetError, match=r"cannot download http://127\.0\.0\.1:9/toy\.txt.*ZERO_TO_HERO_MIRROR="):
+def test_no_network_and_no_mirror_says_what_to_set(env, dead_url):
+    with pytest.raises(DatasetError, match=rf"cannot download {dead_url}/toy\.txt.*ZERO_TO_HERO_MIRROR="):
         fetch("toy")
 
 
@@ -222,10 +231,10 @@ def test_cli_fetch_prints_only_paths(env, tmp_path, monkeypatch, capsys):
     assert out.err == ""
 
 
-def test_cli_list_shows_cached_state(env, tmp_path, monkeypatch, capsys):
+def test_cli_list_shows_cached_state(env, tmp_path, monkeypatch, capsys, dead_url):
     cli("list")
     row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("toy")][0]
-    assert f"{len(CONTENT):,} B" in row and " - " in row and "http://127.0.0.1:9" in row
+    assert f"{len(CONTENT):,} B" in row and " - " in row and dead_url in row
     (tmp_path / "mirror").mkdir()
     (tmp_path / "mirror" / "toy.txt").write_bytes(CONTENT)
     monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path / "mirror"))
@@ -238,7 +247,7 @@ def test_cli_list_shows_cached_state(env, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize(
     "setup, message",
     [
-        ("none", "cannot download http://127.0.0.1:9/toy.txt"),
+        ("none", "cannot download http://127.0.0.1:"),
         ("404", "HTTP 404"),
         ("truncated", "truncated or corrupted"),
         ("mirror-missing", "has no toy.txt"),
@@ -277,44 +286,66 @@ def test_cli_subprocess_real_registry(tmp_path):
     assert run.stdout == ""
     expected = f"error: mirror folder {tmp_path} has no names.txt; put it there or unset ZERO_TO_HERO_MIRROR"
     assert run.stderr.strip() == expected
-    run = subprocess.run([sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True)
-    assert run.returncode == 0
-    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == [
-        "names",
-        "tinyshakespeare",
-        "taylorswift",
-        "hellaswag",
-    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "zero_to_hero.datasets", "list"], capture_output=True, text=True, env=environ
+    )
+    assert run.returncode == 0 and run.stdout.splitlines()[0] == f"cache: {tmp_path}"
+    rows = run.stdout.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == list(datasets.REGISTRY)  # every data set, none cached yet
+    for row, d in zip(rows, datasets.REGISTRY.values(), strict=True):
+        assert f"{d.size:,} B  -" in row and d.url in row
 
 
-def test_registry_matches_the_course_files():
-    assert {d.name: d.sha256 for d in datasets.REGISTRY.values()} == {
-        "names": "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
-        "tinyshakespeare": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
-        "taylorswift": "c2e39cb822d4ae0caac22152cefc306d466e31217a9c5524e493ad2b76792f57",
-        "hellaswag": "d572539320eb2050e858ca34b495bbe2103e3b3f1391a9c3bcdf215b0bb93bd1",
-    }
+# ---- the real registry against the course mirror: the files' own bytes are the reference ------------------------
 
 
-def test_mirror_of_the_real_data_when_present(tmp_path, monkeypatch):
-    """With the course mirror (as in CI), the real names.txt verifies against its registry hash."""
-    mirror = os.environ.get("ZERO_TO_HERO_MIRROR", "")
-    if not mirror or not (Path(mirror) / "names.txt").is_file():
-        pytest.skip("ZERO_TO_HERO_MIRROR does not point at a folder with the course data")
+def course_mirror() -> Path:
+    """The folder mirroring the course data (ZERO_TO_HERO_MIRROR, or ../shared/data beside the checkout)."""
+    checkout = Path(__file__).resolve().parents[2]
+    mirror = os.environ.get("ZERO_TO_HERO_MIRROR") or mirrors.sibling_mirrors(checkout).get("ZERO_TO_HERO_MIRROR")
+    if not mirror or not (Path(mirror) / "SHA256SUMS").is_file():
+        pytest.skip("no course mirror (a folder with the data sets and their SHA256SUMS): see ../shared/README.md")
+    return Path(mirror)
+
+
+@pytest.mark.parametrize("name", list(datasets.REGISTRY))
+def test_every_data_set_fetches_from_the_mirror_and_verifies(name, tmp_path, monkeypatch):
+    """Each registry entry names a file of the mirror whose bytes hash (hashlib, here) to the entry's sha256 and
+    size, and to the mirror's own SHA256SUMS; fetch copies exactly those bytes, then reuses its cached copy."""
+    mirror, d = course_mirror(), datasets.REGISTRY[name]
+    sums = dict(reversed(line.split()) for line in (mirror / "SHA256SUMS").read_text().splitlines() if line.strip())
+    data = (mirror / d.filename).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == d.sha256 == sums[d.filename]
+    assert len(data) == d.size
+    monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(mirror))
+    path = fetch(name)
+    assert path == tmp_path / "cache" / d.filename and path.read_bytes() == data
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(tmp_path / "empty"))  # nothing to fetch from now: the cache serves
+    (tmp_path / "empty").mkdir()
+    assert fetch(name) == path and path.read_bytes() == data
+
+
+def test_the_course_data_reads_as_the_lectures_count_it(tmp_path, monkeypatch):
+    """The two data sets whose line counts the lectures quote: 32,033 names; HellaSwag's 10,042 examples."""
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(course_mirror()))
     monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(tmp_path))
-    path = fetch("names")
-    assert path.stat().st_size == 228145 and len(read_text("names").splitlines()) == 32033
-    if (Path(mirror) / "hellaswag_val_full.txt").is_file():  # 6 lines per example, 10,042 examples
-        path = fetch("hellaswag")
-        assert path.stat().st_size == datasets.REGISTRY["hellaswag"].size
-        assert len(read_text("hellaswag").splitlines()) == 6 * 10042
+    assert len(read_text("names").splitlines()) == 32033
+    assert len(read_text("hellaswag").splitlines()) == 6 * 10042  # context, gold label, 4 endings
 
 
-def test_socket_helper_sanity():
-    # port 9 (discard) must be closed on the test machine for the "no network" tests to mean anything
-    with socket.socket() as s:
-        s.settimeout(1)
-        assert s.connect_ex(("127.0.0.1", 9)) != 0
+def test_a_mirror_copy_with_one_byte_changed_is_refused_and_nothing_is_left(tmp_path, monkeypatch):
+    data = bytearray((course_mirror() / "names.txt").read_bytes())
+    data[len(data) // 2] ^= 1  # one bit, mid-file: same size, different hash
+    bad_mirror, cache = tmp_path / "mirror", tmp_path / "cache"
+    bad_mirror.mkdir()
+    (bad_mirror / "names.txt").write_bytes(bytes(data))
+    monkeypatch.setenv("ZERO_TO_HERO_MIRROR", str(bad_mirror))
+    monkeypatch.setenv("ZERO_TO_HERO_CACHE", str(cache))
+    with pytest.raises(DatasetError, match="truncated or corrupted") as e:
+        fetch("names")
+    assert hashlib.sha256(bytes(data)).hexdigest() in str(e.value) and datasets.REGISTRY["names"].sha256 in str(e.value)
+    assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == []
 
 
 # ---- faults: permissions, read-only and full caches, killed downloads ------------------------------------------
