@@ -348,18 +348,18 @@ print("node-by-node _backward() gives the gradients we found by hand")
 
 # %%
 def backward(self):
-    order, seen = [], set()
+    topo, visited = [], set()
 
-    def visit(v):  # depth first: a node joins `order` after all its inputs
-        if v not in seen:
-            seen.add(v)
+    def build_topo(v):  # depth first: a node joins `topo` after all its inputs
+        if v not in visited:
+            visited.add(v)
             for child in v._prev:
-                visit(child)
-            order.append(v)
+                build_topo(child)
+            topo.append(v)
 
-    visit(self)
+    build_topo(self)
     self.grad = 1.0
-    for v in reversed(order):
+    for v in reversed(topo):
         v._backward()
 
 
@@ -376,8 +376,8 @@ lecture.result("x2_grad", x2.grad, lecture=0.5)
 lecture.result("w2_grad", w2.grad, lecture=0.0)
 
 # %% [markdown]
-# The package's `Value.backward()` does the same walk (with an explicit stack instead of recursion, so
-# very deep graphs work) and lands on the same numbers.
+# The package's `Value.backward()` does the same walk (`Value._build_topo`: the same visited set, with an
+# explicit stack instead of recursion, so very deep graphs work) and lands on the same numbers.
 
 # %%
 px1, px2, pw1, pw2, pb = (micrograd.Value(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))

@@ -1,6 +1,6 @@
 """A scalar-valued autograd engine: every number remembers how it was made, so gradients can flow back.
 
-Each operation below returns a new Value and names a small `_<op>_backward(out)` function written
+Each operation below returns a new Value and names a small `_<op>_backward(out)` static method written
 right under it: given the Value `out` that the operation produced, it adds out.grad times the local
 derivative d(out)/d(input) into each input's grad. That is the chain rule, one operation at a time.
 
@@ -23,16 +23,16 @@ def _as_float(data):
 class Value:
     """A scalar, its gradient, the Values it was computed from (`_prev`) and the op that did it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent", "_mark")
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent")
 
-    def __init__(self, data, _children=(), _op="", _grad_fn=None, label=""):
+    def __init__(self, data, _children=(), _op="", _grad_fn=None, label="", _exponent=None):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
         self.label = label
         self._prev = _children  # the inputs of the op that made this Value, in order (a + a: (a, a))
         self._op = _op
         self._grad_fn = _grad_fn  # one of the _<op>_backward functions below; None for a leaf
-        self._mark = None  # where a traversal in _topological_order() is with this node
+        self._exponent = _exponent  # n of a ** n (only __pow__ sets it); _pow_backward reads it
 
     # ---- operations: forward, then the local derivative it needs ---------------------------------
 
@@ -40,6 +40,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data + other.data, (self, other), "+", Value._add_backward)
 
+    @staticmethod
     def _add_backward(out):  # d(a + b)/da = 1, d(a + b)/db = 1
         a, b = out._prev
         a.grad += out.grad
@@ -57,6 +58,7 @@ class Value:
             total += t.data
         return Value(total, terms, "+", Value._sum_backward)
 
+    @staticmethod
     def _sum_backward(out):  # d(a + b + c + ...)/d(each term) = 1
         for t in out._prev:
             t.grad += out.grad
@@ -65,6 +67,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, (self, other), "*", Value._mul_backward)
 
+    @staticmethod
     def _mul_backward(out):  # d(a * b)/da = b, d(a * b)/db = a
         a, b = out._prev
         a.grad += b.data * out.grad
@@ -76,6 +79,7 @@ class Value:
             raise ValueError(f"division by zero: {self.data!r} / 0")
         return Value(self.data / other.data, (self, other), "/", Value._div_backward)
 
+    @staticmethod
     def _div_backward(out):  # d(a / b)/da = 1 / b, d(a / b)/db = -a / b**2
         a, b = out._prev
         a.grad += out.grad / b.data
@@ -92,10 +96,9 @@ class Value:
             result = self.data**exponent
         except OverflowError:
             raise OverflowError(f"pow: {self.data!r} ** {exponent!r} overflows a float") from None
-        out = Value(result, (self,), f"**{exponent}", Value._pow_backward)
-        out._exponent = exponent
-        return out
+        return Value(result, (self,), f"**{exponent}", Value._pow_backward, _exponent=exponent)
 
+    @staticmethod
     def _pow_backward(out):  # d(a ** n)/da = n * a ** (n - 1)
         (a,) = out._prev
         n = out._exponent
@@ -112,6 +115,7 @@ class Value:
             raise OverflowError(f"exp: exp({self.data!r}) overflows a float") from None
         return Value(result, (self,), "exp", Value._exp_backward)
 
+    @staticmethod
     def _exp_backward(out):  # d(e ** a)/da = e ** a, which is out itself
         (a,) = out._prev
         a.grad += out.data * out.grad
@@ -121,6 +125,7 @@ class Value:
             raise ValueError(f"log: the input must be positive, got {self.data!r}")
         return Value(math.log(self.data), (self,), "log", Value._log_backward)
 
+    @staticmethod
     def _log_backward(out):  # d(ln a)/da = 1 / a
         (a,) = out._prev
         a.grad += out.grad / a.data
@@ -128,6 +133,7 @@ class Value:
     def tanh(self):  # out = tanh a
         return Value(math.tanh(self.data), (self,), "tanh", Value._tanh_backward)
 
+    @staticmethod
     def _tanh_backward(out):  # d(tanh a)/da = 1 - tanh(a) ** 2
         (a,) = out._prev
         a.grad += (1.0 - out.data * out.data) * out.grad
@@ -135,6 +141,7 @@ class Value:
     def relu(self):  # out = max(0, a)
         return Value(self.data if self.data > 0 else 0.0, (self,), "ReLU", Value._relu_backward)
 
+    @staticmethod
     def _relu_backward(out):  # d(max(0, a))/da = 1 where a > 0, else 0
         (a,) = out._prev
         if out.data > 0:
@@ -149,6 +156,7 @@ class Value:
             s = e / (1.0 + e)
         return Value(s, (self,), "sigmoid", Value._sigmoid_backward)
 
+    @staticmethod
     def _sigmoid_backward(out):  # d(sigmoid a)/da = sigmoid(a) * (1 - sigmoid(a))
         (a,) = out._prev
         a.grad += out.data * (1.0 - out.data) * out.grad
@@ -183,40 +191,38 @@ class Value:
         backward() adds d(self)/d(leaf) to each leaf once more and leaves interior grads as
         they were (the original micrograd counted interior gradients twice and compounded the error).
         """
-        order = self._topological_order()
-        self.grad += 1.0  # d(self)/d(self); self's grad was reset to 0 unless self is a leaf
-        for v in reversed(order):  # every node after all the nodes that use it
-            grad_fn = v._grad_fn
-            if grad_fn is not None:  # None: a leaf, nothing below it
-                grad_fn(v)
+        topo = self._build_topo()
+        for v in topo:  # reset the interior: results of ops hold this root's gradient, not a sum over calls
+            if v._prev:
+                v.grad = 0.0
+        self.grad += 1.0  # d(self)/d(self); 0 before this unless self is a leaf
+        for v in reversed(topo):  # every node after all the nodes that use it
+            if v._grad_fn is not None:  # None: a leaf, nothing below it
+                v._grad_fn(v)
 
-    def _topological_order(self):
-        """Every Value self depends on, inputs before the Values made from them; resets interior grads.
+    def _build_topo(self):
+        """Every Value self depends on, each after its inputs: the lecture's build_topo, with its visited set.
 
-        An explicit stack instead of recursion, so a chain of a million operations is fine. A node is
-        pushed, then its inputs above it; when it comes off the stack the second time, everything above
-        it (its inputs, and theirs) is in `order`. That second time cannot be a stale duplicate entry:
-        only nodes that depend on it could have pushed one, and the graph has no cycles. The marks are
-        fresh objects per call, stored on the nodes, which is faster than a dict of visited nodes.
+        The lecture recurses (visit the inputs, then append the node); Python's recursion limit stops that at
+        a chain of ~1,000 ops, so here the stack is explicit. A node comes off it twice: the first time it is
+        marked visited and pushed back under its inputs; the second time, all of them are in topo, and so is
+        the node after it. (Plain nodes on the stack, not (node, flag) pairs: a deep chain would hold ~100,000
+        pairs there at once, and the cyclic garbage collector kept re-scanning them: twice the time.)
         """
-        order, stack = [], [self]
-        push, pop, emit = stack.append, stack.pop, order.append  # bound once: this loop runs per node
-        entered, finished = object(), object()
+        topo, visited, in_topo = [], set(), set()
+        stack = [self]
         while stack:
-            v = pop()
-            mark = v._mark
-            if mark is entered:  # second visit: all of v's inputs are in order
-                v._mark = finished
-                emit(v)
-                if v._prev:
-                    v.grad = 0.0
-            elif mark is not finished:  # first visit (finished: reached again through another path)
-                v._mark = entered  # come back to v after its inputs
-                push(v)
+            v = stack.pop()
+            if v not in visited:  # first time: its inputs go on top of it, so they come off first
+                visited.add(v)
+                stack.append(v)
                 for child in v._prev:
-                    if child._mark is not finished:
-                        push(child)
-        return order
+                    if child not in visited:
+                        stack.append(child)
+            elif v not in in_topo:  # second time: its inputs are all in topo (else: reached by another path)
+                in_topo.add(v)
+                topo.append(v)
+        return topo
 
     def _backward(self):
         """Push self.grad one step back into its inputs (the lecture calls this by hand, node by node)."""
