@@ -16,7 +16,8 @@ from micrograd.moons import make_moons, neuron_graph, plot_decision_boundary, sg
 from micrograd.nn import MLP
 from micrograd.viz import draw_dot
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import prepare_out_dir, write_json
+from zero_to_hero.files import atomic_path, prepare_out_dir, write_json
+from zero_to_hero.progress import progress_line
 
 
 def parse_args(argv=None):
@@ -48,14 +49,11 @@ def main(argv=None):
     print(f"{model!r}: {len(model.parameters())} parameters, {len(X)} points")
 
     start = time.perf_counter()
-    for k, loss, accuracy, learning_rate in sgd(model, X, y, args.steps):
-        elapsed = time.perf_counter() - start
-        ms_per_step = 1000 * elapsed / (k + 1)
-        eta = ms_per_step * (args.steps - k - 1) / 1000
-        print(
-            f"step {k:3d} | loss {loss:.4f} | accuracy {accuracy:6.1%} | lr {learning_rate:.3f} "
-            f"| {ms_per_step:.0f} ms/step | {len(X) * 1000 / ms_per_step:.0f} examples/s | eta {eta:.1f} s"
-        )
+    for k, loss, accuracy, learning_rate in sgd(model, X, y, args.steps):  # loss, accuracy: before update k
+        seconds_per_step = (time.perf_counter() - start) / (k + 1)
+        values = {"loss": loss, "accuracy": f"{accuracy:.1%}", "lr": learning_rate}
+        rate = len(X) / seconds_per_step
+        print(progress_line(k + 1, args.steps, **values, seconds_per_step=seconds_per_step, rate=rate, unit="examples"))
     seconds = time.perf_counter() - start
     final_loss, final_accuracy = svm_loss(model, X.tolist(), y.tolist())  # after the last update
     print(f"final: loss {final_loss.data:.4f}, accuracy {final_accuracy:.1%}, {seconds:.1f} s")
@@ -64,8 +62,8 @@ def main(argv=None):
     plot_decision_boundary(model, X, y, plot_path)
     drawing = draw_dot(neuron_graph(model.layers[0].neurons[0], X[0]))
     dot_path = os.path.join(args.out_dir, "neuron.dot")
-    with open(dot_path, "w", encoding="utf-8") as f:
-        f.write(drawing.source)
+    with atomic_path(dot_path) as tmp:
+        tmp.write_text(drawing.source, encoding="utf-8")
     svg_path = None
     if shutil.which("dot"):
         svg_path = drawing.render(os.path.join(args.out_dir, "neuron"), format="svg", cleanup=True)

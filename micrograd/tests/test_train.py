@@ -29,7 +29,8 @@ def test_default_run_reaches_full_accuracy_and_writes_plot_graph_and_metrics(tmp
     if shutil.which("dot"):
         assert "<svg" in (tmp_path / "neuron.svg").read_text()
     lines = [line for line in result.stdout.splitlines() if line.startswith("step")]
-    assert len(lines) == 100 and "lr 1.000" in lines[0] and "ms/step" in lines[0] and "eta" in lines[0]
+    assert len(lines) == 100 and lines[0].startswith("step 1/100 | loss ") and lines[-1].startswith("step 100/100")
+    assert "lr 1.00e+00" in lines[0] and "ms/step" in lines[0] and "examples/s" in lines[0] and "ETA" in lines[0]
 
 
 def test_without_dot_it_still_writes_the_dot_source(tmp_path):
