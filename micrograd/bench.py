@@ -142,10 +142,11 @@ def main():
     from micrograd.moons import make_moons
     from micrograd.nn import MLP
     from zero_to_hero import UserError
+    from zero_to_hero.files import prepare_out_dir, write_json
 
     if args.steps < 1 or args.chain_depth < 1 or args.chain_repeats < 1:
         raise UserError("--steps, --chain-depth and --chain-repeats must be at least 1")
-    os.makedirs(args.out_dir, exist_ok=True)
+    prepare_out_dir(args.out_dir)
     X, y = make_moons(100, noise=0.1, seed=args.seed)
     random.seed(args.seed)
     problem = {
@@ -188,8 +189,7 @@ def main():
     print(f"| micrograd 0.1.0 | {chain_original:.4f} |\n| this micrograd | {chain_ours:.4f} |")
     print(f"speed-up {chain_original / chain_ours:.1f}x")
     summary["chain"] = {"original_s": chain_original, "ours_s": chain_ours, "speedup": chain_original / chain_ours}
-    with open(os.path.join(args.out_dir, "bench.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
+    write_json(os.path.join(args.out_dir, "bench.json"), summary)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Training: --steps SGD steps at each batch size (after a warm-up), reporting ms/s
 """
 
 import argparse
-import json
 import time
 
 import torch
@@ -16,6 +15,7 @@ from wavenet.data import Vocab, load_words, split_words
 from wavenet.model import Config
 from wavenet.trainer import build_model, evaluate, make_split, train
 from zero_to_hero import UserError, run_main
+from zero_to_hero.files import write_json
 
 
 def main(argv=None):
@@ -67,8 +67,7 @@ def main(argv=None):
         results.append({"model": kind, "eval_val_tokens_per_s": n_tokens / seconds, "eval_seconds": seconds})
         print(f"eval  {kind:<12} val split: {n_tokens:,} tokens in {seconds:.3f} s, {n_tokens / seconds:,.0f} tokens/s")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.out, results)
 
 
 if __name__ == "__main__":
