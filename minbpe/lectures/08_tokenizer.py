@@ -214,8 +214,9 @@ lecture.result("article_ids", len(ids), lecture=19438)
 lecture.result("compression_276", len(tokens) / len(ids), lecture="1.27", fmt=".2f")
 
 # %% [markdown]
-# The package learns the same 20 merges in the same order. Its trainer keeps pair counts up to date
-# instead of recounting (`minbpe/training.py`), and `reference=True` runs the loop above instead.
+# The package learns the same 20 merges in the same order. `minbpe/basic.py` writes this loop out too, and
+# `reference=True` runs it; by default the trainer keeps pair counts up to date instead of recounting
+# (`minbpe/training.py`).
 
 # %%
 basic = BasicTokenizer()
@@ -303,7 +304,7 @@ def encode(text):
 print(encode("hello world!"), encode("h"), encode(""))
 held_out = taylorswift[len(article) : len(article) + 5000]  # text the merges were not learned on
 assert decode(encode(held_out)) == held_out
-assert encode(held_out) == basic.encode(held_out)
+assert encode(held_out) == basic.encode(held_out) == basic.encode_ordinary(held_out, reference=True)
 # decode(encode(x)) == x always holds; encode(decode(ids)) == ids does not (try ids = [101, 32]):
 print(encode(decode([101, 32])), "!=", [101, 32])
 
