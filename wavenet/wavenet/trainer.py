@@ -132,18 +132,18 @@ def train(model, split, steps, batch_size, lr, generator, block_size, log=print,
         for p in params:
             p.grad = None
         loss.backward()
-        rate = lr_at(step, steps, lr)
+        step_lr = lr_at(step, steps, lr)
         with torch.no_grad():
             for p in params:
-                p.add_(p.grad, alpha=-rate)
+                p.add_(p.grad, alpha=-step_lr)
         losses.append(loss.item())
         tokens += int((y >= 0).sum())
         if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
             now = time.perf_counter()
             dt, done = now - last, step + 1 - last_step
             loss_mean = sum(losses[-done:]) / done
-            rate_tokens = (tokens - last_tokens) / dt  # predicted characters per second
-            log(progress_line(step + 1, steps, loss=loss_mean, lr=rate, seconds_per_step=dt / done, rate=rate_tokens))
+            rate = (tokens - last_tokens) / dt  # predicted characters per second
+            log(progress_line(step + 1, steps, loss=loss_mean, lr=step_lr, seconds_per_step=dt / done, rate=rate))
             last, last_step, last_tokens = now, step + 1, tokens
     return losses, tokens
 
