@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-from makemore.stages import Config, run_stage
+from makemore.data import Vocab, build_windows, split_words
+from makemore.diagnostics import UpdateRatios
+from makemore.stages import STAGES, Config, Run, run_stage
 from zero_to_hero import UserError
 
 HERE = Path(__file__).resolve().parent.parent
@@ -37,6 +40,26 @@ PLOTS = {
                "activations_init.png", "activation_grads_init.png", "weight_grads_init.png"],
     "manual-mlp": ["loss.png"],
 }  # fmt: skip
+
+
+@pytest.mark.parametrize("model", list(STAGES))
+def test_builders_only_build(model, tmp_path):
+    """A stage's builder makes its model and training step: no files, no training, no log lines."""
+    c = Config(model=model, out_dir=str(tmp_path), device="cpu", **({} if model == "bigram-counts" else FAST))
+    c = c.resolved()
+    vocab = Vocab.from_words(WORDS)
+    data = {name: list(build_windows(ws, vocab, c.block_size)) for name, ws in zip("train val test".split(),
+            split_words(WORDS, c.seed), strict=True)}  # fmt: skip
+    run = Run(c, WORDS, vocab, data, torch.Generator().manual_seed(0), torch.device("cpu"), tmp_path, UpdateRatios())
+    built, step = STAGES[model].build(run)
+    assert list(tmp_path.iterdir()) == [] and run.update_ratios.calls == 0
+    X, Y = data["train"]
+    assert built(X[:5]).shape == (5, len(vocab))
+    assert (step is None) == (model == "bigram-counts")
+    if step is not None:  # the step it returns trains the model it returns
+        before = built(X).detach().clone()
+        step(X[:16], Y[:16], 0.1)
+        assert not torch.equal(built(X).detach(), before)
 
 
 @pytest.mark.parametrize("model", list(PLOTS))
