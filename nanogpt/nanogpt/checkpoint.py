@@ -91,7 +91,7 @@ def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME, for_resume:
     load_state_dict / .to(device) move weights and optimizer state to where the model is. For a resume,
     its config also holds the keys added since it was written (with_later_keys)."""
     path = Path(out_dir) / filename
-    checkpoint = shared_checkpoints.load_checkpoint(path, hint=f"train one first: python train.py --out_dir={out_dir}")
+    checkpoint = shared_checkpoints.load_checkpoint(path, hint=f"train one first (python train.py --out_dir={out_dir})")
     if is_nanogpt_checkpoint(checkpoint) and not for_resume:
         return checkpoint  # nanoGPT's format: sample.py reads it
     _check_structure(checkpoint, path, for_resume)
