@@ -21,19 +21,21 @@ QUINTIC = (3.4445, -4.7750, 2.0315)
 
 
 def orthogonalize(G: torch.Tensor, steps: int = 5, coefficients=QUINTIC, eps: float = 1e-7) -> torch.Tensor:
-    """~U V^T of G = U S V^T (2-D) by `steps` of X <- a X + b (X X^T) X + c (X X^T)^2 X: an odd polynomial
-    p(X) = U p(S) V^T acts on the singular values only, and p applied again and again drives each one,
-    once scaled into (0, 1] (divide by the Frobenius norm, which is >= the largest), towards ~1.
-    With coefficients (1.5, -0.5, 0) this is the classic cubic Newton-Schulz iteration, converging to U V^T."""
+    """~U V^T of G = U S V^T (2-D, or a stack of same-shaped matrices (..., m, n)) by `steps` of
+    X <- a X + b (X X^T) X + c (X X^T)^2 X: an odd polynomial p(X) = U p(S) V^T acts on the singular values
+    only, and p applied again and again drives each one, once scaled into (0, 1] (divide by the Frobenius norm,
+    which is >= the largest), towards ~1. With coefficients (1.5, -0.5, 0) this is the classic cubic
+    Newton-Schulz iteration, which converges to U V^T. On a GPU it runs in bfloat16 (modded-nanogpt)."""
     a, b, c = coefficients
-    X = G.float() / (G.norm() + eps)
-    tall = X.size(0) > X.size(1)
+    dtype = torch.bfloat16 if G.is_cuda else torch.float32
+    X = (G / (G.norm(dim=(-2, -1), keepdim=True) + eps)).to(dtype)
+    tall = X.size(-2) > X.size(-1)
     if tall:  # iterate on the wide side: X X^T is then the smaller square
-        X = X.T
+        X = X.mT
     for _ in range(steps):
-        A = X @ X.T
+        A = X @ X.mT
         X = a * X + (b * A + c * A @ A) @ X
-    return (X.T if tall else X).to(G.dtype)
+    return (X.mT if tall else X).to(G.dtype)
 
 
 class Muon(torch.optim.Optimizer):
@@ -55,28 +57,34 @@ class Muon(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if group["weight_decay"]:
-                    p.mul_(1 - group["lr"] * group["weight_decay"])
-                if group["muon"]:
-                    self._muon_update(p, group)
-                else:
+            params = [p for p in group["params"] if p.grad is not None]
+            if group["weight_decay"] and params:
+                torch._foreach_mul_(params, 1 - group["lr"] * group["weight_decay"])
+            if group["muon"]:
+                for shape in dict.fromkeys(p.shape for p in params):  # one batched iteration per shape
+                    self._muon_update([p for p in params if p.shape == shape], group)
+            else:
+                for p in params:
                     self._adamw_update(p, group)
         return loss
 
-    def _muon_update(self, p, group):
-        state = self.state[p]
-        if not state:
-            state["momentum_buffer"] = torch.zeros_like(p)
-        buf = state["momentum_buffer"]
-        buf.mul_(group["momentum"]).add_(p.grad)
-        g = p.grad.add(buf, alpha=group["momentum"]) if group["nesterov"] else buf
-        update = orthogonalize(g, group["ns_steps"])
+    def _muon_update(self, params: list, group):
+        """params: same-shaped matrices, orthogonalized together (a stack is one batched matmul per step)."""
+        for p in params:
+            if not self.state[p]:
+                self.state[p]["momentum_buffer"] = torch.zeros_like(p)
+        grads = [p.grad for p in params]
+        bufs = [self.state[p]["momentum_buffer"] for p in params]
+        torch._foreach_mul_(bufs, group["momentum"])
+        torch._foreach_add_(bufs, grads)
+        g = torch.stack(bufs)
+        if group["nesterov"]:  # look ahead: the gradient plus the new momentum
+            g = torch.stack(grads).add_(g, alpha=group["momentum"])
+        update = orthogonalize(g, group["ns_steps"])  # (n, out, in)
         # U V^T of an (out, in) matrix has entries of size ~1/sqrt(in) (in >= out) or ~1/sqrt(out): scaling by
         # sqrt(out / in) for tall matrices gives every matrix's update the same per-entry size (modded-nanogpt)
-        p.add_(update, alpha=-group["lr"] * max(1.0, p.size(0) / p.size(1)) ** 0.5)
+        out, into = params[0].shape
+        torch._foreach_add_(params, list(update.unbind(0)), alpha=-group["lr"] * max(1.0, out / into) ** 0.5)
 
     def _adamw_update(self, p, group):
         state = self.state[p]

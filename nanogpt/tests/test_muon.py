@@ -44,6 +44,11 @@ def test_five_quintic_steps_keep_the_singular_vectors_and_bring_the_values_near_
     torch.testing.assert_close(values, s, rtol=1e-4, atol=1e-4)
 
 
+def test_a_stack_is_orthogonalized_matrix_by_matrix():
+    G = torch.randn(3, 24, 8, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(orthogonalize(G), torch.stack([orthogonalize(g) for g in G]))
+
+
 def test_muon_step_by_hand():
     torch.manual_seed(0)
     w = torch.nn.Parameter(torch.randn(24, 8))  # tall: the update is scaled by sqrt(24 / 8)
