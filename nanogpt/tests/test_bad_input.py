@@ -184,7 +184,7 @@ def test_help_shows_the_defaults_a_run_here_uses(capsys):
     with pytest.raises(SystemExit):
         script("train.py").main(["--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "peak learning rate (0.002)" in out  # the CPU config's, not the dataclass's 0.001
+    assert "peak learning rate (AdamW) (0.002)" in out  # the CPU config's, not the dataclass's 0.001
     assert "on a CPU ~3.5% after ~30 s" in out  # a % in a help text is printed, not formatted
     with pytest.raises(SystemExit):
         script("sample.py").main(["--help"])
