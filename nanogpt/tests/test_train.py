@@ -60,7 +60,7 @@ def test_checkpoint_round_trip_gives_the_same_model(tiny_config):
     torch.testing.assert_close(model(x, y)[0], trainer.raw_model(x, y)[0], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("extra", [{}, {"dropout": 0.1, "gradient_accumulation_steps": 2}])
+@pytest.mark.parametrize("extra", [{}, {"dropout": 0.1, "gradient_accumulation_steps": 2}, {"optimizer": "muon"}])
 def test_resumed_run_reproduces_the_uninterrupted_losses(tiny_config, tmp_path, extra):
     full = Trainer(tiny_config(**extra, out_dir=str(tmp_path / "full")), **silent)
     full.run()
