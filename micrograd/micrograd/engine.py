@@ -23,7 +23,7 @@ def _as_float(data):
 class Value:
     """A scalar, its gradient, the Values it was computed from (`_prev`) and the op that did it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent")
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_fn", "_exponent", "_mark")
 
     def __init__(self, data, _children=(), _op="", _grad_fn=None, label="", _exponent=None):
         self.data = data if type(data) is float else _as_float(data)
@@ -33,6 +33,7 @@ class Value:
         self._op = _op
         self._grad_fn = _grad_fn  # one of the _<op>_backward functions below; None for a leaf
         self._exponent = _exponent  # n of a ** n (only __pow__ sets it); _pow_backward reads it
+        self._mark = None  # where the latest _build_topo() walk is with this node: visited, or in topo
 
     # ---- operations: forward, then the local derivative it needs ---------------------------------
 
@@ -201,27 +202,28 @@ class Value:
                 v._grad_fn(v)
 
     def _build_topo(self):
-        """Every Value self depends on, each after its inputs: the lecture's build_topo, with its visited set.
+        """Every Value self depends on, each after its inputs: the lecture's build_topo.
 
-        The lecture recurses (visit the inputs, then append the node); Python's recursion limit stops that at
-        a chain of ~1,000 ops, so here the stack is explicit. A node comes off it twice: the first time it is
-        marked visited and pushed back under its inputs; the second time, all of them are in topo, and so is
-        the node after it. (Plain nodes on the stack, not (node, flag) pairs: a deep chain would hold ~100,000
-        pairs there at once, and the cyclic garbage collector kept re-scanning them: twice the time.)
+        A node comes off the stack twice: the first time it is marked visited and pushed back under its
+        inputs; the second time, all of them are in topo, and so is the node after it.
         """
-        topo, visited, in_topo = [], set(), set()
-        stack = [self]
+        # Two measured departures from the lecture's recursive walk with a `visited` set: a stack, since
+        # recursion stops at Python's limit (~1,000 nested ops), and `visited` kept as a mark on each node (a
+        # fresh object per walk) instead of a set: 9 against 15 ms for a moons step's 38,281 nodes (the whole
+        # step: 41 against 55 ms) and 31 against 46 ms for a 100,000-node chain (2026-11-29; see the README).
+        topo, stack = [], [self]
+        visited, in_topo = object(), object()  # this walk's marks: `v._mark is visited` is `v in visited`
         while stack:
             v = stack.pop()
-            if v not in visited:  # first time: its inputs go on top of it, so they come off first
-                visited.add(v)
-                stack.append(v)
-                for child in v._prev:
-                    if child not in visited:
-                        stack.append(child)
-            elif v not in in_topo:  # second time: its inputs are all in topo (else: reached by another path)
-                in_topo.add(v)
+            if v._mark is visited:  # second time: its inputs are all in topo
+                v._mark = in_topo
                 topo.append(v)
+            elif v._mark is not in_topo:  # first time (else: reached again by another path, already in topo)
+                v._mark = visited
+                stack.append(v)  # come back to v after its inputs
+                for child in v._prev:
+                    if child._mark is not in_topo:
+                        stack.append(child)
         return topo
 
     def _backward(self):
