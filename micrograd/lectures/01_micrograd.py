@@ -376,8 +376,9 @@ lecture.result("x2_grad", x2.grad, lecture=0.5)
 lecture.result("w2_grad", w2.grad, lecture=0.0)
 
 # %% [markdown]
-# The package's `Value.backward()` does the same walk (`Value._build_topo`: the same visited set, with an
-# explicit stack instead of recursion, so very deep graphs work) and lands on the same numbers.
+# The package's `Value.backward()` does the same walk (`Value._build_topo`, with an explicit stack instead of
+# recursion, so very deep graphs work, and "visited" kept as a mark on each node, which is faster than a set)
+# and lands on the same numbers.
 
 # %%
 px1, px2, pw1, pw2, pb = (micrograd.Value(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))
