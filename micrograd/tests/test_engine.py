@@ -204,21 +204,9 @@ def test_gradients_of_two_roots_sum_in_the_shared_leaves():
     assert h.grad == 3.0  # the latest backward's d(3h)/dh
 
 
-def test_build_topo_lists_what_the_lectures_recursive_build_topo_lists_each_after_its_inputs():
-    """The lecture's build_topo (recursive, a visited set) is the reference: the same nodes, once each."""
-
-    def lecture_build_topo(root):
-        topo, visited = [], set()
-
-        def build(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build(child)
-                topo.append(v)
-
-        build(root)
-        return topo
+def test_build_topo_lists_every_node_once_each_after_its_inputs():
+    """viz.trace, a separate walk over the same graph, is the reference for which nodes there are."""
+    from micrograd.viz import trace
 
     a, b = Value(-4.0), Value(2.0)
     c = a + b
@@ -227,10 +215,12 @@ def test_build_topo_lists_what_the_lectures_recursive_build_topo_lists_each_afte
     d += d * 2 + (b + a).relu() + Value.sum([a, a, c, d])
     g = (c - d) ** 2 / 2.0 + (a * a).log()
     topo = g._build_topo()
-    assert len(topo) == len(set(topo)) and set(topo) == set(lecture_build_topo(g))
+    names, _ = trace(g)
+    assert len(topo) == len(set(topo)) == len(names) and set(topo) == set(names)
     position = {v: i for i, v in enumerate(topo)}
     assert all(position[child] < position[v] for v in topo for child in v._prev)
     assert topo[-1] is g
+    assert g._build_topo() == topo  # a second walk over the same nodes: their marks from the first do not matter
 
 
 def test_backward_of_a_leaf():
