@@ -37,6 +37,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 # each upgrade: the config values that switch it on (the first key is the switch); an upgrade in the recipe is
 # taken at the recipe's values (its muon_lr, its cap...), one that is not at these
 UPGRADES = {
+    "muon": {"optimizer": "muon", "muon_lr": 0.02, "muon_momentum": 0.95},
     "rope": {"pos_emb": "rope"},
     "rmsnorm": {"norm": "rmsnorm"},
     "qk_norm": {"qk_norm": True},
@@ -44,7 +45,6 @@ UPGRADES = {
     "untied": {"tie_weights": False},
     "zero_init": {"zero_init": True},
     "softcap": {"logit_softcap": 15.0},
-    "muon": {"optimizer": "muon", "muon_lr": 0.02, "muon_momentum": 0.95},
 }
 
 
@@ -93,6 +93,13 @@ def first_reached(evals: list[dict], target: float) -> float | None:
     return None
 
 
+def run_order(names: list[str]) -> list[str]:
+    """baseline and recipe first, then each upgrade's pair (+ it, recipe without it): an ablation cut short
+    has compared the most (the upgrades in UPGRADES' order)."""
+    upgrade = {name: i for i, name in enumerate(UPGRADES)}
+    return sorted(names, key=lambda n: (n not in ("baseline", "recipe"), upgrade.get(n.split()[-1], len(upgrade))))
+
+
 def train_for(values: dict, budget: float, eval_every: float, targets=(), log=print) -> dict:
     """Train one variant (config values) for `budget` seconds of training; the val curve and what it reached."""
     cfg = load_config(None, values)
@@ -134,6 +141,8 @@ def summarize(runs: dict[str, list[dict]], targets) -> list[dict]:
     and against the baseline: speed-up (baseline seconds / the variant's) and val difference."""
     rows = []
     for name, seeds in runs.items():
+        if not seeds:
+            continue
         row = {"variant": name, "final_val": statistics.mean(r["final_val"] for r in seeds)}
         row["final_vals"] = [r["final_val"] for r in seeds]
         row["ms_per_iter"] = statistics.mean(r["ms_per_iter"] for r in seeds)
@@ -199,12 +208,13 @@ def run_ablation(baseline_file, recipe_file, names=None, seeds=(1337, 1338), bud
         settings = {"budget": budget, "eval_every": eval_every, "targets": list(targets), "seeds": list(seeds)}
         settings.update(baseline=str(baseline_file), recipe=str(recipe_file), overrides=overrides or {})
         settings.update(torch=torch.__version__, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-        runs, started, total = {}, time.perf_counter(), len(names) * len(seeds)
+        runs = {name: [] for name in names}  # the table's order
+        started, total = time.perf_counter(), len(names) * len(seeds)
         for seed in seeds:  # all variants once, then again: an interrupted run still compares them all
-            for name in names:
+            for name in run_order(names):
                 with cpu_lock(lock):
                     result = train_for({**all_variants[name], "seed": seed}, budget, eval_every, targets)
-                runs.setdefault(name, []).append({"seed": seed, **result})
+                runs[name].append({"seed": seed, **result})
                 if out is not None:  # after every run: an interrupted ablation keeps what it measured
                     write_results(out, runs, settings)
                 done = sum(map(len, runs.values()))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from nanogpt.ablation import UPGRADES, first_reached, main, run_ablation, variants
+from nanogpt.ablation import UPGRADES, first_reached, main, run_ablation, run_order, variants
 from nanogpt.config import KEYS
 from zero_to_hero import UserError
 
@@ -34,6 +34,9 @@ def test_variants_add_to_the_baseline_and_remove_from_the_recipe():
     assert got["recipe - muon"] == {**recipe, "optimizer": "adamw", "muon_lr": 0.02}
     assert got["recipe + relu2"] == {**recipe, "mlp_act": "relu2"}  # not in the recipe: shown added to it
     assert all(key in KEYS for values in UPGRADES.values() for key in values)
+    # the runs' order: the two ends first, then each upgrade's pair (a run cut short has compared the most)
+    order = run_order(list(variants({k: 0 for k in KEYS}, {k: 1 for k in KEYS})))
+    assert order[:4] == ["baseline", "recipe", f"+ {next(iter(UPGRADES))}", f"recipe - {next(iter(UPGRADES))}"]
 
 
 def test_first_reached_interpolates_between_evaluations():
