@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import dataclasses
 import fcntl
+import json
 import math
 import statistics
 import tempfile
@@ -136,9 +137,10 @@ def describe(result: dict, budget: float) -> str:
     )
 
 
-def summarize(runs: dict[str, list[dict]], targets) -> list[dict]:
+def summarize(runs: dict[str, list[dict]], targets, budget: float) -> list[dict]:
     """Per variant: the seeds' mean seconds to each target (None if a seed missed it), final val, ms/iter;
-    and against the baseline: speed-up (baseline seconds / the variant's) and val difference."""
+    against the baseline: speed-up to each target (the baseline's seconds / the variant's), val difference, and
+    the seconds to the baseline's own final val, whose speed-up is budget / those seconds."""
     rows = []
     for name, seeds in runs.items():
         if not seeds:
@@ -147,40 +149,41 @@ def summarize(runs: dict[str, list[dict]], targets) -> list[dict]:
         row["final_vals"] = [r["final_val"] for r in seeds]
         row["ms_per_iter"] = statistics.mean(r["ms_per_iter"] for r in seeds)
         for t in map(str, targets):
-            times = [r["reached"][t] for r in seeds]
-            row[f"seconds_{t}"] = None if None in times else statistics.mean(times)
-            row[f"all_seconds_{t}"] = times
+            row[f"all_seconds_{t}"] = [r["reached"][t] for r in seeds]
         rows.append(row)
     base = next((r for r in rows if r["variant"] == "baseline"), None)
     for row in rows:
+        if base is not None:
+            row["val_vs_baseline"] = row["final_val"] - base["final_val"]
+            row["all_seconds_baseline"] = [first_reached(r["evals"], base["final_val"]) for r in runs[row["variant"]]]
+        for t in [*map(str, targets), "baseline"] if base is not None else map(str, targets):
+            times = row[f"all_seconds_{t}"]
+            row[f"seconds_{t}"] = None if None in times else statistics.mean(times)
         if base is None:
             continue
-        row["val_vs_baseline"] = row["final_val"] - base["final_val"]
         for t in map(str, targets):
             mine, theirs = row[f"seconds_{t}"], base[f"seconds_{t}"]
             row[f"speedup_{t}"] = theirs / mine if mine and theirs else None  # None: missed, or there at 0 s
+        mine = row["seconds_baseline"]
+        row["speedup_baseline"] = budget / mine if mine else None
     return rows
 
 
 def markdown_table(rows: list[dict], targets, budget: float) -> str:
     def seconds(row, t):
-        value = row[f"seconds_{t}"]
+        value, speedup = row.get(f"seconds_{t}"), row.get(f"speedup_{t}")
         each = "/".join("—" if s is None else f"{s:.1f}" for s in row[f"all_seconds_{t}"])
-        return f"> {budget:g} ({each})" if value is None else f"{value:.1f} ({each})"
+        text = f"> {budget:g} ({each})" if value is None else f"{value:.1f} ({each})"
+        return text + (f", **{speedup:.2f}×**" if speedup else "")
 
-    def speedup(row, t):
-        value = row.get(f"speedup_{t}")
-        return "—" if value is None else f"{value:.2f}×"
-
-    header = ["variant"]
-    for t in targets:
-        header += [f"s to val {t} (seeds)", "speed-up"]
+    has_base = any("val_vs_baseline" in row for row in rows)
+    header = ["variant", *[f"s to val {t} (seeds)" for t in targets]]
+    header += [f"s to the baseline's val at {budget:g} s, speed-up"] if has_base else []
     header += [f"val at {budget:g} s (seeds)", "Δ val", "ms/iter"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [row["variant"]]
-        for t in map(str, targets):
-            cells += [seconds(row, t), speedup(row, t)]
+        cells = [row["variant"], *[seconds(row, t) for t in map(str, targets)]]
+        cells += [seconds(row, "baseline")] if has_base else []
         vals = "/".join(f"{v:.3f}" for v in row["final_vals"])
         delta = row.get("val_vs_baseline")
         cells += [f"{row['final_val']:.3f} ({vals})", "—" if delta is None else f"{delta:+.3f}"]
@@ -225,7 +228,7 @@ def run_ablation(baseline_file, recipe_file, names=None, seeds=(1337, 1338), bud
 
 def write_results(out, runs: dict, settings: dict) -> dict:
     """The settings, every run, the summary rows and the markdown table; written to out/ablation.json."""
-    rows = summarize(runs, settings["targets"])
+    rows = summarize(runs, settings["targets"], settings["budget"])
     result = {
         **settings,
         "runs": runs,
@@ -250,8 +253,13 @@ def main(argv=None) -> None:
     parser.add_argument("--targets", default="1.88,1.80", help="val losses whose first time is reported")
     parser.add_argument("--lock", default="/tmp/z2h-cpu.lock", help="file to flock during each run ('' = none)")
     parser.add_argument("--out_dir", default="out/ablation", help="folder for ablation.json")
+    parser.add_argument("--table", default="", help="print the table of a saved ablation.json (runs nothing)")
     parser.add_argument("--fast", action="store_true", help="baseline and recipe, 1 seed, 3 s each: a smoke test")
     args, rest = parser.parse_known_args(argv)
+    if args.table:
+        saved = json.loads(Path(args.table).read_text())
+        print(write_results(None, saved["runs"], saved)["table"])
+        return
     overrides = parse_overrides(rest)  # --key=value for both configs, e.g. --device=cuda, --threads=2
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]

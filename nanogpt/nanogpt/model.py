@@ -39,7 +39,7 @@ class GPTConfig:
 
 def rms_norm(x):
     """RMSNorm without parameters (Zhang & Sennrich 2019): x / sqrt(mean(x^2) + eps) over the last dim. Like
-    LayerNorm without centering, and, as in modded-nanogpt, without a gain: one op less, same quality."""
+    LayerNorm without the centering and, as in modded-nanogpt, without a gain: nothing to learn, less to compute."""
     return F.rms_norm(x, (x.size(-1),), eps=1e-6)
 
 
@@ -65,7 +65,7 @@ def rope_tables(block_size: int, head_size: int, base: float = 10000.0):
 def apply_rope(x, cos, sin):
     """Rotate the channel pairs (x_i, x_{i + hs/2}) of x (B, nh, T, hs) by their position's angles, cos/sin
     (T, hs/2). A rotation keeps lengths, and rotating q by m and k by n leaves q . k depending on m - n only:
-    attention sees relative positions, with nothing to learn and no table to outgrow."""
+    attention sees relative positions, with nothing to learn."""
     x1, x2 = x.chunk(2, dim=-1)
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
