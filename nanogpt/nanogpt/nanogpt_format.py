@@ -85,6 +85,13 @@ def export(out_dir, to) -> Path:
     args = checkpoint["model_args"]
     if args.get("gelu_approximate", "none") != "none":
         raise UserError("this model uses GPT-2's tanh GELU; nanoGPT's GPT has the exact one, so it cannot be exported")
+    # nanoGPT's GPT is GPT-2's architecture: a model with a later upgrade would load there as another model (or,
+    # without wpe, not at all). The optimizer does not matter: only the weights are exported.
+    defaults = GPTConfig()
+    upgraded = [f"{k}={v!r}" for k, v in args.items() if k not in (*MODEL_ARGS, "gelu_approximate")
+                and hasattr(defaults, k) and v != getattr(defaults, k)]  # fmt: skip
+    if upgraded:
+        raise UserError(f"this model has {', '.join(upgraded)}; nanoGPT's GPT is GPT-2's, so it cannot be exported")
     tokenizer = checkpoint["tokenizer"]
     dataset = Path(checkpoint["config"].get("dataset", "ours")).stem
     theirs = {

@@ -33,6 +33,7 @@ def tiny_config(corpus, tmp_path):
             dataset=str(corpus), out_dir=str(tmp_path / "out"), data_dir=str(tmp_path / "data"), device="cpu",
             n_layer=2, n_head=2, n_embd=16, block_size=16, batch_size=4, max_iters=12, lr_decay_iters=12,
             warmup_iters=2, eval_interval=6, eval_iters=2, log_interval=1, learning_rate=1e-2, min_lr=1e-3,
+            threads="1",  # one fixed thread count: two trainers of one test sum in the same order
         )  # fmt: skip
         values.update(overrides)
         values["out_dir"] = str(tmp_path / values["out_dir"])  # a relative one ("unused") too: the Trainer creates it

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import pickle
+import re
 import sys
 import types
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_export_for_nanogpt_round_trips(tmp_path):
     with pytest.raises(UserError, match="no checkpoint at"):
         export(tmp_path / "none", tmp_path / "x")
     assert json.dumps(theirs["model_args"])  # plain values only
+
+
+@pytest.mark.parametrize(
+    "upgrade, named",
+    [({"pos_emb": "rope"}, "pos_emb='rope'"), ({"qk_norm": True}, "qk_norm=True"),
+     ({"logit_softcap": 15.0}, "logit_softcap=15.0")],
+)  # fmt: skip
+def test_export_refuses_an_architecture_nanogpt_does_not_have(tmp_path, upgrade, named):
+    """qk_norm or a softcap would load into nanoGPT's GPT silently as another model; rope has no wpe to load."""
+    cfg = {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"), "data_dir": str(tmp_path / "data")}
+    Trainer(load_config(None, {**cfg, **upgrade, "always_save_checkpoint": True}), log=lambda *a: None).run()
+    with pytest.raises(UserError, match=f"has {re.escape(named)}; nanoGPT's GPT is GPT-2's"):
+        export(tmp_path / "ours", tmp_path / "theirs")
+    assert not (tmp_path / "theirs" / "ckpt.pt").exists()
+
+
+def test_export_takes_a_muon_trained_gpt2(tmp_path):
+    """The optimizer is not part of the exported model: a Muon-trained GPT-2 architecture exports."""
+    cfg = {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"), "data_dir": str(tmp_path / "data")}
+    Trainer(load_config(None, {**cfg, "optimizer": "muon", "always_save_checkpoint": True}), log=lambda *a: None).run()
+    assert export(tmp_path / "ours", tmp_path / "theirs").is_file()
