@@ -17,7 +17,6 @@ for it, and can run in between.
 import argparse
 import contextlib
 import dataclasses
-import fcntl
 import json
 import math
 import statistics
@@ -31,7 +30,7 @@ from nanogpt.config import load_config, load_config_file, parse_overrides
 from nanogpt.optim import lr_at
 from nanogpt.trainer import Trainer
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import write_json
+from zero_to_hero.files import file_lock, write_json
 from zero_to_hero.progress import format_duration
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -65,20 +64,6 @@ def variants(baseline: dict, recipe: dict, upgrades=UPGRADES) -> dict[str, dict]
         else:
             out[f"recipe + {name}"] = {**recipe, **values}
     return out
-
-
-@contextlib.contextmanager
-def cpu_lock(path: str):
-    """flock(path) for the duration (no lock for an empty path): timed runs on a shared machine take turns."""
-    if not path:
-        yield
-        return
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def first_reached(evals: list[dict], target: float) -> float | None:
@@ -215,7 +200,7 @@ def run_ablation(baseline_file, recipe_file, names=None, seeds=(1337, 1338), bud
         started, total = time.perf_counter(), len(names) * len(seeds)
         for seed in seeds:  # all variants once, then again: an interrupted run still compares them all
             for name in run_order(names):
-                with cpu_lock(lock):
+                with file_lock(lock) if lock else contextlib.nullcontext():  # timed runs take turns
                     result = train_for({**all_variants[name], "seed": seed}, budget, eval_every, targets)
                 runs[name].append({"seed": seed, **result})
                 if out is not None:  # after every run: an interrupted ablation keeps what it measured

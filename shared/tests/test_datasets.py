@@ -371,7 +371,7 @@ def test_a_verified_cached_file_is_used_without_taking_the_lock(env, tmp_path, m
     def no_lock(path):
         raise PermissionError(13, "Read-only file system")  # what opening the lock file gives on a read-only cache
 
-    monkeypatch.setattr(datasets, "_lock", no_lock)
+    monkeypatch.setattr(datasets, "file_lock", no_lock)
     assert fetch("toy").read_bytes() == CONTENT
     (env / "toy.txt").write_bytes(b"damaged")  # now it needs the lock, and says what to do
     with pytest.raises(DatasetError, match="cannot write to cache folder .*ZERO_TO_HERO_CACHE"):

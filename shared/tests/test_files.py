@@ -96,3 +96,25 @@ def test_prepare_out_dir_creates_the_folder_and_refuses_a_file_or_an_unwritable_
     monkeypatch.setattr(type(tmp_path), "write_bytes", read_only)  # (tests run as root: chmod would not stop us)
     with pytest.raises(UserError, match=r"cannot write into --out-dir .*\(Permission denied\)"):
         prepare_out_dir(tmp_path / "ro")
+
+
+def test_file_lock_excludes_another_process_while_held(tmp_path):
+    """While one process holds the lock, another's non-blocking attempt fails; after the block it succeeds."""
+    import subprocess
+    import sys
+
+    from zero_to_hero.files import file_lock
+
+    lock = tmp_path / "cpu.lock"
+    probe = (
+        "import fcntl, sys\n"
+        "f = open(sys.argv[1], 'a')\n"
+        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(1)\n"
+    )
+
+    def other_process_gets_it() -> bool:
+        return subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 0
+
+    with file_lock(lock):
+        assert not other_process_gets_it()
+    assert other_process_gets_it()

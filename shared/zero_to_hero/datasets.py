@@ -15,7 +15,6 @@ Command line:
 """
 
 import argparse
-import contextlib
 import hashlib
 import os
 import sys
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zero_to_hero.errors import UserError, run_main
+from zero_to_hero.files import file_lock
 
 
 @dataclass(frozen=True)
@@ -131,22 +131,6 @@ def _readable_by_all(path: Path) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
-@contextlib.contextmanager
-def _lock(path: Path):
-    """An exclusive lock between processes (e.g. DDP ranks) fetching the same file."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no lock; the atomic rename below still keeps the cache whole
-        yield
-        return
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _download(d: Dataset, target: Path) -> None:
     """Stream the source into a temporary file beside `target`, check sha256, rename into place."""
     source, where = _open_source(d)
@@ -198,7 +182,7 @@ def fetch(name: str) -> Path:
     except OSError as e:
         raise DatasetError(f"cannot create cache folder {folder} ({e}); set ZERO_TO_HERO_CACHE") from None
     try:
-        with _lock(folder / f".{d.filename}.lock"):
+        with file_lock(folder / f".{d.filename}.lock"):
             if target.is_file() and sha256_of(target) == d.sha256:
                 return target  # another process fetched it while we waited
             for stale in folder.glob(f".{d.filename}.*.part"):  # left by a killed download (we hold the lock)

@@ -60,6 +60,23 @@ def atomic_path(path):
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def file_lock(path):
+    """An exclusive lock on `path` (created if needed) between processes for the duration of the block: DDP ranks
+    fetching one file, timed runs on a shared machine taking turns. Where there is no fcntl (Windows), no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def write_json(path, data, indent: int = 2) -> None:
     """`data` as JSON in `path`, atomically."""
     with atomic_path(path) as tmp:
