@@ -3,31 +3,17 @@
 # Muon for the blocks' matrices, rotary positions, QK-norm. The others (rmsnorm, relu2, untied head, zero-init,
 # logit softcap) changed val at 60 s by less than the run-to-run noise, so they stay off. 1000 steps: 66 s of
 # training on the (loaded) 2-core CPU, val 1.656 (a Muon step costs ~1.4 AdamW steps).
-out_dir = "out/shakespeare-char-modern"
-dataset = "tinyshakespeare"
-encoding = "char"
+from pathlib import Path
 
-n_layer = 4
-n_head = 4
-n_embd = 128
-dropout = 0.0
-block_size = 64
-batch_size = 12
+exec(Path(__file__).with_name("shakespeare_char_cpu.py").read_text())  # start from the main job's config
+
+out_dir = "out/shakespeare-char-modern"
 
 pos_emb = "rope"
 qk_norm = True
 
 optimizer = "muon"
 muon_lr = 0.02
-learning_rate = 2e-3
 max_iters = 1000
 lr_decay_iters = 1000
-min_lr = 2e-4
 warmup_iters = 50
-beta2 = 0.99
-
-eval_interval = 250
-eval_iters = 50
-log_interval = 50
-device = "cpu"
-compile = False
