@@ -1,4 +1,5 @@
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -118,3 +119,55 @@ def test_file_lock_excludes_another_process_while_held(tmp_path):
     with file_lock(lock):
         assert not other_process_gets_it()
     assert other_process_gets_it()
+
+
+HOLD = """
+import sys, time
+from zero_to_hero import run_main
+from zero_to_hero.files import hold_folder
+
+def main(path):
+    with hold_folder(path, "--out_dir"):
+        print("holding", flush=True)
+        time.sleep(60)
+
+run_main(main, sys.argv[1])
+"""
+
+
+def test_hold_folder_refuses_a_second_run_with_the_holders_pid_and_frees_on_exit(tmp_path):
+    """One run holds the folder; another process gets one line (exit 2) naming the holder; when the holder is
+    killed outright (kill -9), the folder is free again: no stale lock."""
+    from zero_to_hero.files import hold_folder
+
+    folder = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        second = subprocess.run([sys.executable, "-c", HOLD, str(folder)], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and second.stdout == ""
+        assert second.stderr == (
+            f"error: --out_dir {folder} is in use by another run (pid {holder.pid}); "
+            "wait for it or choose another --out_dir\n"
+        )
+        from zero_to_hero import UserError
+
+        with pytest.raises(UserError, match=rf"in use by another run \(pid {holder.pid}\)"):
+            with hold_folder(folder):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold_folder(folder, "--out_dir") as held:  # the kernel dropped the dead holder's lock
+        assert held == folder
+        with hold_folder(folder):  # nested in one process: fine
+            pass
+        probe = subprocess.run([sys.executable, "-c", HOLD, str(folder)], capture_output=True, text=True, timeout=60)
+        assert probe.returncode == 2 and f"(pid {os.getpid()})" in probe.stderr
+    sequential = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sequential.stdout.readline() == "holding\n"  # released after the block
+    finally:
+        sequential.kill()
+        sequential.wait()
+    assert sorted(p.name for p in folder.iterdir()) == [".lock"]

@@ -77,6 +77,69 @@ def file_lock(path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+_HELD: dict[str, int] = {}  # folders this process holds, with how many nested `hold_folder` blocks hold each
+
+
+@contextlib.contextmanager
+def hold_folder(path, what: str = "folder"):
+    """Hold the output folder `path` for one run: an exclusive, non-blocking lock on `<path>/.lock` for the
+    duration of the block, so two runs never write into one folder at once (one's results would be lost, or
+    mixed with the other's). A second run — another process — gets a UserError at once, naming the holder's pid:
+    "<what> <path> is in use by another run (pid N); wait for it or choose another <what>". The lock goes with
+    its process (the kernel drops it on exit, kill -9 included), so there is never a stale lock to remove; the
+    `.lock` file itself stays. Nested blocks in one process on one folder are fine. Creates the folder. Where
+    there is no fcntl (Windows), no lock."""
+    path = Path(path)
+    try:
+        import fcntl
+    except ImportError:
+        yield path
+        return
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create {what} {path} ({e.strerror}); choose another {what}") from None
+    key = str(path.resolve())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield path
+        finally:
+            _HELD[key] -= 1
+        return
+    lock = path / ".lock"
+    try:
+        f = open(lock, "a+", encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"cannot write into {what} {path} ({e.strerror}); choose another {what}") from None
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().split()
+            who = ""
+            if holder and holder[0].isdigit():
+                who = f" (pid {holder[0]})" if holder[1:2] in ([HOST], []) else f" (pid {holder[0]} on {holder[1]})"
+            message = f"{what} {path} is in use by another run{who}; wait for it or choose another {what}"
+            raise UserError(message) from None
+        except OSError as e:  # a file system without locks
+            raise UserError(f"cannot lock {what} {path} ({e.strerror}); choose another {what}") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()} {HOST}\n")
+        f.flush()
+        _HELD[key] = 1
+        try:
+            yield path
+        finally:
+            del _HELD[key]
+            f.seek(0)
+            f.truncate()
+            f.flush()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def write_json(path, data, indent: int = 2) -> None:
     """`data` as JSON in `path`, atomically."""
     with atomic_path(path) as tmp:
