@@ -12,8 +12,13 @@ Random guessing scores 0.25; GPT-2 124M scores acc_norm 0.2955 this way (with th
 
 Data: the `hellaswag` data set (the validation split as text: 6 lines per example — `activity_label:
 ctx`, the gold label 0-3, four endings), or the original `hellaswag_val.jsonl` (rowanz/hellaswag) given
-by path. Endings are joined to the context with a space, as GPT-2's tokenizer expects. Rows longer than
-the model's block_size keep their last block_size tokens (the ending, and the end of the context).
+by path. The two render the context differently, each by its own rule: a jsonl row is rendered exactly as
+build-nanogpt's hellaswag.py does — the bare `ctx` (no activity label), each ending encoded on its own with
+a leading space (" " + ending) and appended to the context's tokens, the mask covering the ending's tokens
+— so scores on the jsonl are build-nanogpt's (GPT-2 124M: acc 0.2859, acc_norm 0.2955); the text form's
+first line is the context as written there (`activity_label: ctx`), and it is scored with the same rule.
+Rows longer than the model's block_size keep their last block_size tokens (the ending, and the end of the
+context; build-nanogpt's rows never exceed GPT-2's 1024).
 """
 
 import argparse
@@ -28,8 +33,11 @@ import torch.nn.functional as F
 from zero_to_hero import UserError, run_main
 from zero_to_hero.datasets import fetch
 from zero_to_hero.device import autocast
+from zero_to_hero.files import prepare_out_dir, write_json
+from zero_to_hero.progress import progress_line
 
 EXAMPLES = 10042  # the validation split
+PROGRESS_EVERY = 10.0  # seconds between progress lines of the command line
 
 
 @dataclass(frozen=True)
@@ -60,21 +68,42 @@ def read_text_file(path) -> list[Example]:
 
 
 def read_jsonl(path) -> list[Example]:
-    """The original format: one JSON object per line with ctx, endings, label (and activity_label). The
-    context is rendered as the text file does it, `activity_label: ctx`, so both formats score alike."""
+    """The original format: one JSON object per line with ctx, endings, label (and activity_label, not used).
+    The context is the bare `ctx`, as build-nanogpt renders it. A malformed row is refused with its line
+    number, never coerced: `endings` must be a list of 4 strings, `label` an integer 0-3 (or its digit as a
+    string, as some copies store it)."""
     examples = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
+            where = f"{path}, line {n}"
             try:
                 row = json.loads(line)
-                label = int(row["label"])
-                context = f"{row['activity_label']}: {row['ctx']}" if row.get("activity_label") else row["ctx"]
-                examples.append(_example(context, row["endings"], label, f"{path}, line {n}"))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-                raise UserError(f"{path}, line {n}: not a HellaSwag example ({type(e).__name__}: {e})") from None
+            except json.JSONDecodeError as e:
+                raise UserError(f"{where}: not a HellaSwag example (not JSON: {e.msg})") from None
+            examples.append(_jsonl_example(row, where))
     return examples
+
+
+def _jsonl_example(row, where: str) -> Example:
+    if not isinstance(row, dict):
+        raise UserError(f"{where}: not a HellaSwag example (a JSON {type(row).__name__}, not an object)")
+    missing = [key for key in ("ctx", "endings", "label") if key not in row]
+    if missing:
+        raise UserError(f"{where}: not a HellaSwag example (no {', '.join(map(repr, missing))} key)")
+    context, endings, label = row["ctx"], row["endings"], row["label"]
+    if not isinstance(context, str):
+        raise UserError(f"{where}: 'ctx' must be a string, got {json.dumps(context)[:40]}")
+    if not isinstance(endings, list) or not all(isinstance(e, str) for e in endings):
+        raise UserError(f"{where}: 'endings' must be a list of 4 strings, got {json.dumps(endings)[:60]}")
+    if len(endings) != 4:
+        raise UserError(f"{where}: 'endings' must be a list of 4 strings, got {len(endings)}")
+    if isinstance(label, str) and label in ("0", "1", "2", "3"):
+        label = int(label)
+    if isinstance(label, bool) or label not in (0, 1, 2, 3) or not isinstance(label, int):
+        raise UserError(f"{where}: 'label' must be an integer 0-3, got {json.dumps(label)[:40]}")
+    return Example(context, tuple(endings), label)
 
 
 def load_examples(source: str = "hellaswag", limit: int = 0) -> list[Example]:
@@ -84,6 +113,8 @@ def load_examples(source: str = "hellaswag", limit: int = 0) -> list[Example]:
         examples = read_jsonl(path) if path.name.endswith(".jsonl") else read_text_file(path)
     except UnicodeDecodeError as e:
         raise UserError(f"{path} is not UTF-8 text ({e.reason})") from None
+    except OSError as e:  # permission denied, a folder...
+        raise UserError(f"cannot read {path} ({e.strerror.lower() if e.strerror else e})") from None
     if not examples:
         raise UserError(f"{path} holds no HellaSwag examples")
     return examples[:limit] if limit else examples
@@ -121,9 +152,12 @@ def ending_losses(model, tokens: torch.Tensor, mask: torch.Tensor, dtype=torch.f
     return summed, summed / mask[:, 1:].sum(dim=1).clamp(min=1)
 
 
-def evaluate(model, encode, examples: list[Example], dtype=torch.float32, world=None) -> dict:
+def evaluate(model, encode, examples: list[Example], dtype=torch.float32, world=None, progress=None) -> dict:
     """{'acc', 'acc_norm', 'examples'} over `examples`; under DDP each rank scores every world.size-th
-    example and the counts are summed over the ranks (every rank gets the result)."""
+    example and the counts are summed over the ranks (every rank gets the result).
+
+    progress: None (quiet, as in training), or a function that gets a progress line — examples scored, the
+    accuracies so far, the pace and an ETA — every few seconds and once at the end (rank 0's share)."""
     from nanogpt import distributed  # imports torch.distributed: only when asked for
 
     world = world or distributed.World()
@@ -132,11 +166,21 @@ def evaluate(model, encode, examples: list[Example], dtype=torch.float32, world=
     block_size = model.config.block_size
     device = next(model.parameters()).device
     counts = torch.zeros(3, dtype=torch.long, device=device)  # examples, correct (acc), correct (acc_norm)
-    for example in examples[world.rank :: world.size]:
+    share = examples[world.rank :: world.size]
+    start = last = time.perf_counter()
+    for i, example in enumerate(share, start=1):
         tokens, mask = render(example, encode, block_size)
         summed, mean = ending_losses(model, tokens, mask, dtype)
         label = example.label
         counts += torch.stack([torch.ones_like(counts[0]), summed.argmin() == label, mean.argmin() == label])
+        now = time.perf_counter()
+        if progress is not None and (now - last >= PROGRESS_EVERY or i == len(share)):
+            last = now
+            n, correct, correct_norm = counts.tolist()  # a host sync, only when a line is due
+            line = progress_line(
+                i, len(share), seconds_per_step=(now - start) / i, acc=correct / n, acc_norm=correct_norm / n
+            )  # "step i/N | acc .. | acc_norm .. | .. ms/step | ETA ..", said in examples
+            progress("example " + line.removeprefix("step ").replace("ms/step", "ms/example"))
     model.train(was_training)
     n, correct, correct_norm = distributed.sum_over_ranks(counts, world).tolist()  # the one host sync
     return {"acc": correct / max(n, 1), "acc_norm": correct_norm / max(n, 1), "examples": n}
@@ -156,6 +200,10 @@ def main(argv=None) -> None:
         raise UserError("give one of --out_dir (a checkpoint of ours) or --pretrained (a Hugging Face GPT-2 folder)")
     if args.limit < 0:
         raise UserError(f"--limit must be >= 0, got {args.limit}")
+    if args.json:  # checked before minutes of scoring, not after
+        if Path(args.json).is_dir():
+            raise UserError(f"--json {args.json} is a folder; give a file name")
+        prepare_out_dir(Path(args.json).parent, "--json's folder")
     from nanogpt import distributed
     from nanogpt.checkpoint import load_checkpoint, model_from_checkpoint
     from nanogpt.data import Tokenizer
@@ -173,7 +221,8 @@ def main(argv=None) -> None:
         raise UserError("HellaSwag scores GPT models; this checkpoint holds a bigram model")
     start = time.perf_counter()
     try:
-        result = evaluate(model.to(device), tokenizer.encode, examples, dtype, world)
+        log = print if world.is_master else None
+        result = evaluate(model.to(device), tokenizer.encode, examples, dtype, world, progress=log)
     finally:
         distributed.close(world)
     result["seconds"] = round(time.perf_counter() - start, 2)
@@ -183,7 +232,7 @@ def main(argv=None) -> None:
             f"examples ({result['seconds']} s, {device}, {str(dtype).removeprefix('torch.')})"
         )
         if args.json:
-            Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+            write_json(args.json, result)
 
 
 if __name__ == "__main__":

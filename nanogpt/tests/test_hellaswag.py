@@ -50,11 +50,76 @@ def write_jsonl_format(path, examples):
     return path
 
 
-def test_both_formats_parse_to_the_same_examples(tmp_path):
+def test_both_formats_parse_each_by_its_own_rule(tmp_path):
+    """The text form's context line is taken as written (`activity_label: ctx`); a jsonl row's context is the
+    bare `ctx`, as build-nanogpt renders it (the activity label is not used)."""
     text = write_text_format(tmp_path / "h.txt", EXPECTED)
     jsonl = write_jsonl_format(tmp_path / "h.jsonl", EXPECTED)
-    assert read_text_file(text) == EXPECTED == read_jsonl(jsonl)
-    assert load_examples(str(jsonl), limit=2) == EXPECTED[:2] and load_examples(str(text)) == EXPECTED
+    bare = [Example(e.context.split(": ", 1)[1], e.endings, e.label) for e in EXPECTED]
+    assert read_text_file(text) == EXPECTED and read_jsonl(jsonl) == bare
+    assert load_examples(str(jsonl), limit=2) == bare[:2] and load_examples(str(text)) == EXPECTED
+
+
+ROOF = {
+    "ind": 24,
+    "activity_label": "Roof shingle removal",
+    "ctx_a": "A man is sitting on a roof.",
+    "ctx_b": "he",
+    "ctx": "A man is sitting on a roof. he",
+    "split": "val",
+    "split_type": "indomain",
+    "label": 3,
+    "endings": [
+        "is using wrap to wrap a pair of skis.",
+        "is ripping level tiles off.",
+        "is holding a rubik's cube.",
+        "starts pulling up roofing on a roof.",
+    ],
+    "source_id": "activitynet~v_-JhWjGDPHMY",
+}
+
+
+def test_jsonl_rows_are_rendered_as_build_nanogpt_renders_them(tmp_path):
+    """build-nanogpt's render_example: tokens(ctx) + tokens(" " + ending) per row, zero-padded to the longest
+    row; the mask is 1 on the ending's tokens only. The expected rows are GPT-2 token ids written out by hand
+    (from tiktoken), the second example's built with tiktoken piece by piece: no call to our renderer."""
+    import tiktoken
+
+    lady = {
+        "activity_label": "Clean and jerk",
+        "ctx": "A lady walks to a barbell. She bends down and grabs the pole. the lady",
+        "endings": [
+            "swings and lands in her arms.",
+            "pulls the barbell forward.",
+            "pulls a rope attached to the barbell.",
+            "stands and lifts the weight over her head.",
+        ],
+        "label": 3,
+    }
+    path = tmp_path / "hellaswag_val.jsonl"
+    path.write_text(json.dumps(ROOF) + "\n" + json.dumps(lady) + "\n")
+    roof, lady_example = load_examples(str(path))
+    encode = Tokenizer("gpt2").encode
+    context = [32, 582, 318, 5586, 319, 257, 9753, 13, 339]  # "A man is sitting on a roof. he" (no label)
+    endings = [
+        [318, 1262, 14441, 284, 14441, 257, 5166, 286, 1341, 271, 13],  # " is using wrap to wrap a pair of skis."
+        [318, 34759, 1241, 19867, 572, 13],  # " is ripping level tiles off."
+        [318, 4769, 257, 6437, 1134, 338, 23441, 13],  # " is holding a rubik's cube."
+        [4940, 10427, 510, 9753, 278, 319, 257, 9753, 13],  # " starts pulling up roofing on a roof."
+    ]
+    tokens, mask = hellaswag.render(roof, encode, block_size=1024)
+    assert tokens.shape == mask.shape == (4, 9 + 11) and roof.label == 3
+    for row, ending in enumerate(endings):
+        pad = [0] * (11 - len(ending))
+        assert tokens[row].tolist() == context + ending + pad
+        assert mask[row].tolist() == [0] * 9 + [1] * len(ending) + pad
+    enc = tiktoken.get_encoding("gpt2")
+    ctx = enc.encode(lady["ctx"])
+    rows = [ctx + enc.encode(" " + ending) for ending in lady["endings"]]
+    tokens, mask = hellaswag.render(lady_example, encode, block_size=1024)
+    width = max(len(r) for r in rows)
+    assert tokens.tolist() == [r + [0] * (width - len(r)) for r in rows]
+    assert mask.tolist() == [[0] * len(ctx) + [1] * (len(r) - len(ctx)) + [0] * (width - len(r)) for r in rows]
 
 
 def test_the_real_file_holds_the_validation_split():
@@ -79,13 +144,43 @@ def test_bad_text_files_are_user_errors(tmp_path, content, message):
         load_examples(str(tmp_path / "bad.txt"))
 
 
-def test_bad_jsonl_is_a_user_error(tmp_path):
-    (tmp_path / "bad.jsonl").write_text('{"ctx": "a", "endings": ["x"], "label": 0}\n')
-    with pytest.raises(UserError, match="bad.jsonl, line 1: a HellaSwag example needs 4 endings"):
+GOOD_ROW = '{"ctx": "a", "endings": ["w", "x", "y", "z"], "label": 0}'
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ('{"ctx": "a", "endings": ["x"], "label": 0}', "'endings' must be a list of 4 strings, got 1"),
+        ('{"ctx": "a", "endings": "abcd", "label": 0}', "'endings' must be a list of 4 strings, got \"abcd\""),
+        ('{"ctx": "a", "endings": ["w", "x", "y", 4], "label": 0}', "'endings' must be a list of 4 strings"),
+        ('{"ctx": "a", "endings": ["w", "x", "y", "z"], "label": 1.7}', "'label' must be an integer 0-3, got 1.7"),
+        ('{"ctx": "a", "endings": ["w", "x", "y", "z"], "label": 1.0}', "'label' must be an integer 0-3, got 1.0"),
+        ('{"ctx": "a", "endings": ["w", "x", "y", "z"], "label": true}', "'label' must be an integer 0-3, got true"),
+        ('{"ctx": "a", "endings": ["w", "x", "y", "z"], "label": 4}', "'label' must be an integer 0-3, got 4"),
+        ('{"ctx": "a", "endings": ["w", "x", "y", "z"]}', "not a HellaSwag example \\(no 'label' key\\)"),
+        ('{"endings": ["w", "x", "y", "z"]}', "not a HellaSwag example \\(no 'ctx', 'label' key\\)"),
+        ('{"ctx": 5, "endings": ["w", "x", "y", "z"], "label": 0}', "'ctx' must be a string, got 5"),
+        ('["a", "b"]', "not a HellaSwag example \\(a JSON list, not an object\\)"),
+        ("{not json", "not a HellaSwag example \\(not JSON"),
+    ],
+)
+def test_malformed_jsonl_rows_are_refused_with_their_line(tmp_path, row, message):
+    """Never coerced: "abcd" is not four endings, 1.7 is not label 1."""
+    (tmp_path / "bad.jsonl").write_text(GOOD_ROW + "\n\n" + row + "\n")
+    with pytest.raises(UserError, match=f"bad.jsonl, line 3: {message}"):
         load_examples(str(tmp_path / "bad.jsonl"))
-    (tmp_path / "bad.jsonl").write_text("{not json\n")
-    with pytest.raises(UserError, match="line 1: not a HellaSwag example"):
-        load_examples(str(tmp_path / "bad.jsonl"))
+
+
+def test_a_label_given_as_a_digit_string_is_read_and_an_unreadable_file_is_named(tmp_path, monkeypatch):
+    (tmp_path / "h.jsonl").write_text(GOOD_ROW.replace('"label": 0', '"label": "2"') + "\n")
+    assert load_examples(str(tmp_path / "h.jsonl")) == [Example("a", ("w", "x", "y", "z"), 2)]
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(hellaswag, "open", denied, raising=False)  # (tests run as root: chmod would not stop us)
+    with pytest.raises(UserError, match="cannot read .*h.jsonl \\(permission denied\\)"):
+        load_examples(str(tmp_path / "h.jsonl"))
 
 
 def naive_losses(model, encode, example: Example, block_size: int):
@@ -147,6 +242,22 @@ def test_ranks_score_disjoint_shares_that_add_up(monkeypatch):
     assert sum(s["acc_norm"] * s["examples"] for s in shares) == pytest.approx(whole["acc_norm"] * 10)
 
 
+def test_progress_lines_count_the_examples_with_the_accuracy_so_far(monkeypatch):
+    """A line every PROGRESS_EVERY seconds (0: after every example) and at the end; the accuracies so far."""
+    examples = EXPECTED * 2
+    tokenizer = Tokenizer("gpt2")
+    torch.manual_seed(3)
+    model = GPT(GPTConfig(vocab_size=50304, block_size=64, n_layer=1, n_head=2, n_embd=8))
+    lines = []
+    monkeypatch.setattr(hellaswag, "PROGRESS_EVERY", 0.0)
+    result = evaluate(model, tokenizer.encode, examples, progress=lines.append)
+    assert [line.split(" | ")[0] for line in lines] == [f"example {i}/6" for i in range(1, 7)]
+    for i, line in enumerate(lines, start=1):
+        so_far = evaluate(model, tokenizer.encode, examples[:i])
+        assert f" | acc {so_far['acc']:.4f} | acc_norm {so_far['acc_norm']:.4f} | " in line and "ETA" in line
+    assert evaluate(model, tokenizer.encode, examples) == result  # quiet without `progress`
+
+
 def run_cli(*args, cwd):
     command = [sys.executable, "-m", "nanogpt.hellaswag", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=None)
@@ -166,6 +277,11 @@ def test_command_line_scores_a_checkpoint(tmp_path):
     saved = json.loads((tmp_path / "r.json").read_text())
     assert saved["acc"] == expected["acc"] and saved["acc_norm"] == expected["acc_norm"] and saved["examples"] == 3
     assert f"HellaSwag: acc {expected['acc']:.4f}, acc_norm {expected['acc_norm']:.4f} over 3 examples" in result.stdout
+    progress = [line for line in result.stdout.splitlines() if line.startswith("example ")]
+    assert progress and progress[-1].startswith(
+        f"example 3/3 | acc {expected['acc']:.4f} | acc_norm {expected['acc_norm']:.4f} | "
+    ), result.stdout
+    assert progress[-1].endswith("ms/example | ETA 0s")
     result = run_cli("--out_dir=nowhere", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr == "error: no checkpoint at nowhere/ckpt.pt; train one first " + (
         "(python train.py --out_dir=nowhere)\n"
