@@ -12,10 +12,8 @@
 # `python -m zero_to_hero.notebooks lectures/01_micrograd.py`). Figures land in `out/lectures/01/`.
 
 # %%
-import io
 import math
 import random
-import shutil
 
 import matplotlib
 
@@ -24,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import micrograd
-from micrograd.viz import draw_dot
+from micrograd.viz import draw_dot, trace
 from zero_to_hero.lectures import Walkthrough
 
 lecture = Walkthrough("01")
@@ -32,22 +30,6 @@ moons_steps = lecture.steps(full=100, fast=20)  # SGD steps of the two-moons dem
 grid_points = lecture.steps(full=60, fast=25)  # decision-boundary plot resolution (points per axis)
 random.seed(1337)
 np.random.seed(1337)
-
-
-def save_drawing(dot, name, docs=False):
-    """Render a graphviz drawing to PNG (through the `dot` program) and save it like any other figure."""
-    if shutil.which("dot") is None:
-        print(f"graphviz's `dot` is not installed, so {name} is skipped; the DOT text is in `.source`:")
-        print("\n".join(dot.source.splitlines()[:6]) + "\n...")
-        return
-    image = plt.imread(io.BytesIO(dot.pipe(format="png")))
-    height, width = image.shape[:2]
-    fig = plt.figure(figsize=(width / 100, height / 100))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.imshow(image)
-    ax.axis("off")
-    lecture.savefig(fig, name, docs=docs)
-    plt.close(fig)
 
 
 # %% [markdown]
@@ -161,8 +143,9 @@ b.grad = a.data * e.grad  #            de/db = a
 for v in (L, f, d, c, e, a, b):
     print(f"{v.label}.grad = {v.grad}")
 # the package's draw_dot reads only data, grad, label, _op and _prev, so it draws our inline Value too:
-# a box per number, a circle per operation, inputs on the left
-save_drawing(draw_dot(L), "L_graph.png", docs=True)
+# a box per number, a circle per operation, inputs on the left (in a notebook the drawing shows below the cell;
+# as a script it is saved as out/lectures/01/L_graph.png)
+lecture.savegraph(draw_dot(L), "L_graph.png", docs=True)
 
 # %% [markdown]
 # Check each leaf numerically: nudge it by h, recompute L from scratch, divide the change by h.
@@ -272,7 +255,7 @@ w2.grad = x2.data * x2w2.grad
 neuron_by_hand = {v.label: v.grad for v in (o, n, x1w1x2w2, b, x1w1, x2w2, x1, w1, x2, w2)}
 for label, grad in neuron_by_hand.items():
     print(f"{label:>14}.grad = {grad:+.4f}")
-save_drawing(draw_dot(o), "neuron_graph.png")
+lecture.savegraph(draw_dot(o), "neuron_graph.png")
 
 # %% [markdown]
 # w2's gradient is 0 because x2 = 0: however we change w2, x2·w2 stays 0, so o cannot notice.
@@ -660,6 +643,15 @@ loss.backward()
 params = net.parameters()
 print(f"{len(params)} parameters; the first weight {params[0].data:+.4f} has gradient {params[0].grad:+.4f}")
 lecture.result("parameters", len(params), lecture=41)
+
+# %% [markdown]
+# The loss is one expression too, only a big one: four forward passes through the MLP, four squared
+# differences, one sum. Drawn like the neuron above, every one of its nodes carries the gradient that
+# `loss.backward()` just filled in: the 41 parameters are among the leaves, next to the inputs and targets.
+
+# %%
+print(f"the loss graph has {len(trace(loss)[0])} nodes")
+lecture.savegraph(draw_dot(loss), "mlp_loss_graph.png")
 
 # %% [markdown]
 # ## Doing gradient descent optimization manually, training the network

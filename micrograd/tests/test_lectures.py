@@ -72,7 +72,7 @@ def test_figures_are_written(walkthrough):
     _, figures = walkthrough
     names = ["f.png", "tanh.png", "zero_grad.png", "moons.png"]
     if shutil.which("dot"):  # the graph drawings need graphviz's `dot`; without it the walkthrough skips them
-        names += ["L_graph.png", "neuron_graph.png"]
+        names += ["L_graph.png", "neuron_graph.png", "mlp_loss_graph.png"]
     for name in names:
         data = (figures / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 5_000, name

@@ -1,5 +1,8 @@
 """The walkthrough plumbing: fast mode, RESULT and EXERCISE lines, figures, running a walkthrough file."""
 
+import os
+import socket
+import subprocess
 import sys
 import textwrap
 
@@ -143,3 +146,130 @@ def test_notebook_targets_are_lecture_files_or_package_folders(tmp_path):
     assert lecture_files([str(lectures / "02_b.py")]) == [lectures / "02_b.py"]
     with pytest.raises(UserError, match="neither"):
         lecture_files([str(tmp_path / "missing")])
+
+
+DEMO = """# %% [markdown]
+# # Lecture 2: a demo walkthrough
+#
+# What this lecture builds, in one paragraph.
+#
+# A second paragraph, not part of the usage.
+
+# %%
+import os
+
+from zero_to_hero.datasets import fetch
+from zero_to_hero.lectures import Walkthrough
+
+lecture = Walkthrough("02")
+print("cells ran")
+if os.environ.get("DEMO_FETCH"):
+    fetch("names")
+"""
+
+
+def run_demo(tmp_path, name, *args, env=None):
+    script = tmp_path / "pkg" / "lectures" / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(DEMO)
+    environment = {**os.environ, "LECTURES_OUT": str(tmp_path / "out"), **(env or {})}
+    environment.pop("LECTURES_FAST", None)
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
+@pytest.mark.parametrize("args", [["--fasst"], ["--fast", "--sav-docs"], ["extra"], ["-f"]])
+def test_unknown_flags_are_refused_in_one_line_before_anything_runs(tmp_path, args):
+    proc = run_demo(tmp_path, "02_demo.py", *args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    bad = next(a for a in args if a not in ("--fast", "--save-docs"))
+    assert proc.stderr.strip().splitlines() == [
+        f"error: unknown {'flag' if bad.startswith('-') else 'argument'} '{bad}' for 02_demo.py; "
+        "known flags: --fast, --save-docs, --help"
+    ]
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_prints_the_usage_and_runs_nothing(tmp_path, flag):
+    proc = run_demo(tmp_path, "02_demo.py", "--fast", flag)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("usage: python 02_demo.py [--fast] [--save-docs] [--help]\n\nLecture 2: a demo")
+    assert "What this lecture builds, in one paragraph." in proc.stdout and "second paragraph" not in proc.stdout
+    for flag_name in ("--fast", "--save-docs", "--help", "LECTURES_FAST", "LECTURES_OUT"):
+        assert flag_name in proc.stdout
+    assert "cells ran" not in proc.stdout and not (tmp_path / "out").exists()
+
+
+def test_known_flags_run_the_walkthrough(tmp_path):
+    proc = run_demo(tmp_path, "02_demo.py", "--fast", "--save-docs")
+    assert proc.returncode == 0, proc.stderr
+    assert "fast mode" in proc.stdout and "cells ran" in proc.stdout
+
+
+@pytest.mark.parametrize("mirror", ["empty folder", "dead url"])
+def test_no_network_and_no_mirror_is_one_line_and_exit_2(tmp_path, mirror):
+    """A walkthrough whose data set cannot be fetched (an empty mirror folder, or a mirror URL that refuses
+    connections, with an empty cache) ends with the data set's one-line error, not a traceback."""
+    (tmp_path / "empty").mkdir()
+    with socket.socket() as s:  # bound, never listening: connections are refused, as without network
+        s.bind(("127.0.0.1", 0))
+        source = str(tmp_path / "empty") if mirror == "empty folder" else f"http://127.0.0.1:{s.getsockname()[1]}"
+        env = {"ZERO_TO_HERO_MIRROR": source, "ZERO_TO_HERO_CACHE": str(tmp_path / "cache"), "DEMO_FETCH": "1"}
+        proc = run_demo(tmp_path, "02_demo.py", "--fast", env=env)
+    assert proc.returncode == 2 and "cells ran" in proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr
+    expected = "has no names.txt" if mirror == "empty folder" else "cannot download"
+    assert expected in lines[0] and "ZERO_TO_HERO_MIRROR" in lines[0]
+
+
+def test_other_exceptions_keep_their_traceback(tmp_path):
+    script = tmp_path / "pkg" / "lectures" / "03_crash.py"
+    script.parent.mkdir(parents=True)
+    script.write_text("from zero_to_hero.lectures import Walkthrough\nlecture = Walkthrough('03')\n1 / 0\n")
+    environment = {**os.environ, "LECTURES_OUT": str(tmp_path / "out")}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=environment, timeout=120)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "ZeroDivisionError" in proc.stderr
+
+
+def test_imported_walkthrough_ignores_the_importers_arguments(clean):
+    """Constructed from a module that is not __main__ (a test importing it), sys.argv is not the walkthrough's."""
+    clean.setattr(sys, "argv", ["pytest", "-q", "-k", "something"])
+    assert Walkthrough("02").fast is False
+
+
+class FakeDrawing:
+    """Stands in for a graphviz.Digraph: savegraph only calls pipe(format="png")."""
+
+    def __init__(self):
+        self.formats = []
+
+    def pipe(self, format):
+        self.formats.append(format)
+        return b"\x89PNG\r\n\x1a\nnot really"
+
+
+def test_savegraph_saves_the_png_and_returns_the_drawing(clean, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text("#!/bin/sh\n")
+    (bin_dir / "dot").chmod(0o755)
+    clean.setenv("PATH", str(bin_dir))  # a `dot` program is found; the fake drawing renders itself
+    drawing = FakeDrawing()
+    assert Walkthrough("01").savegraph(drawing, "graph.png") is drawing
+    assert drawing.formats == ["png"]
+    assert (tmp_path / "lectures" / "01" / "graph.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_savegraph_without_dot_says_how_to_get_it_in_one_line(clean, tmp_path, capsys):
+    clean.setenv("PATH", str(tmp_path / "nothing-here"))
+    lecture = Walkthrough("01")
+    capsys.readouterr()
+    drawing = FakeDrawing()
+    assert lecture.savegraph(drawing, "graph.png") is None
+    assert capsys.readouterr().out.splitlines() == [
+        "graph.png not drawn: install graphviz for its `dot` program (Debian/Ubuntu: apt-get install graphviz; "
+        "macOS: brew install graphviz)"
+    ]
+    assert drawing.formats == [] and not (tmp_path / "lectures" / "01" / "graph.png").exists()

@@ -9,11 +9,18 @@ as a notebook). It starts with
     ...
     lecture.result("nll", 2.4540, lecture=2.454)    # RESULT nll 2.4540 (lecture: 2.454)
     lecture.savefig(fig, "counts.png", docs=True)   # out/lectures/02/counts.png (+ docs/ with --save-docs)
+    lecture.savegraph(draw_dot(loss), "loss.png")   # a graphviz drawing: the PNG, and the SVG inline in a notebook
 
 Fast mode (`--fast` on the command line, or LECTURES_FAST=1 for notebooks) uses the small step counts;
 the tests and `nox -s notebooks` run it. Figures go under $LECTURES_OUT/lectures/NN/ (default: out/ in the
-current folder). Inside a Jupyter kernel sys.argv belongs to the kernel, so only `--fast` and `--save-docs`
-are ever looked for there, and the environment variables work everywhere.
+current folder). In a Jupyter kernel (`in_notebook()`) every saved figure is also shown inline in its cell
+and then closed, so it appears once, whatever matplotlib backend the walkthrough chose.
+
+Run as a script, a walkthrough knows three flags (`--fast`, `--save-docs`, `--help`) and refuses any other
+argument in one line with exit status 2, and a UserError (a missing data set without network or mirror, ...)
+ends it with its one-line message and exit status 2, not a traceback; in a notebook the same error shows as
+that one line. Inside a Jupyter kernel sys.argv belongs to the kernel, so only `--fast` and `--save-docs` are
+ever looked for there, and the environment variables work everywhere.
 
 Exercises (`exercises_NN.py`) report each blank with an `Exercises` checker:
 
@@ -27,16 +34,124 @@ Tests parse the output with `parse_results` / `parse_exercises`, or run a file w
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from zero_to_hero.errors import UserError
 
 RESULT_LINE = re.compile(r"^RESULT (\S+) (.+?) \(lecture: (.*)\)$")
 EXERCISE_LINE = re.compile(r"^EXERCISE (.+?): (not done|wrong|right|error)\b(.*)$")
 
 
+# the flags a walkthrough run as a script accepts (exercise files: the same; --save-docs does nothing there)
+FLAGS = {
+    "--fast": "small step counts (seconds, what the tests run); also LECTURES_FAST=1",
+    "--save-docs": "also copy the figures the package's README shows into <package>/docs/",
+    "--help": "show this message and exit",
+}
+INSTALL_DOT = (
+    "install graphviz for its `dot` program (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+)
+
+
 def _flag(name: str) -> bool:
     return name in sys.argv[1:]
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (ipykernel running an IPython shell), where figures can be shown inline."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display_png(data: bytes) -> None:
+    from IPython.display import Image, display
+
+    display(Image(data=data, format="png"))
+
+
+def _usage(script: Path) -> str:
+    """The walkthrough's title and first paragraph (its module docstring, or its first markdown cell) + flags."""
+    main = sys.modules.get("__main__")
+    text = (getattr(main, "__doc__", None) or "").strip()
+    if not text:
+        try:
+            source = script.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            source = []
+        lines = []
+        for line in source:
+            if line.startswith("# %%") and lines:
+                break
+            if line.startswith("# %%"):
+                continue
+            if not line.startswith("#"):
+                break
+            lines.append(line[2:] if line.startswith("# ") else line[1:])
+        text = "\n".join(lines).strip()
+    paragraphs = [re.sub(r"^#+\s*", "", p) for p in re.split(r"\n\s*\n", text) if p.strip()]  # no "# " heading
+    intro = "\n\n".join(paragraphs[:2])
+    flags = "\n".join(f"  {flag:<12} {help}" for flag, help in FLAGS.items())
+    return (
+        f"usage: python {script.name} [--fast] [--save-docs] [--help]\n\n{intro}\n\noptions:\n{flags}\n\n"
+        "environment: LECTURES_FAST=1 (fast mode), LECTURES_OUT=<folder> (figures under <folder>/lectures/NN/, "
+        "default out/)"
+    )
+
+
+def _one_line_errors(etype, value, tb, previous=sys.excepthook):
+    """sys.excepthook of a walkthrough run as a script: a UserError is one line and exit status 2."""
+    if issubclass(etype, UserError):
+        print(f"error: {value}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.exit(2)  # raised inside the hook, CPython exits with this status
+    previous(etype, value, tb)
+
+
+def _notebook_error(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for a UserError in a cell: the one-line message instead of a traceback."""
+    stb = [f"error: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _as_script(caller_depth: int = 2) -> bool:
+    """True when the walkthrough itself runs as `python lectures/x.py` (not imported, not in a kernel)."""
+    return sys._getframe(caller_depth).f_globals.get("__name__") == "__main__" and not in_notebook()
+
+
+def _check_arguments(script: Path) -> None:
+    """`--help` prints the usage and exits 0; any argument other than FLAGS is one line and exit status 2."""
+    arguments = sys.argv[1:]
+    if "--help" in arguments or "-h" in arguments:
+        print(_usage(script))
+        sys.exit(0)
+    unknown = [a for a in arguments if a not in FLAGS]
+    if unknown:
+        what = "flag" if unknown[0].startswith("-") else "argument"
+        print(
+            f"error: unknown {what} {unknown[0]!r} for {script.name}; known flags: {', '.join(FLAGS)}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
+def _setup_errors() -> None:
+    """One-line UserErrors: sys.excepthook as a script; IPython's custom exception handler in a kernel."""
+    if in_notebook():
+        from IPython import get_ipython
+
+        get_ipython().set_custom_exc((UserError,), _notebook_error)
+    else:
+        sys.excepthook = _one_line_errors
 
 
 def fast_mode() -> bool:
@@ -56,7 +171,13 @@ class Walkthrough:
     """Mode, step counts, RESULT lines and figure files of one lecture walkthrough."""
 
     def __init__(self, number: str):
+        if _as_script():
+            _check_arguments(Path(sys.argv[0]))
+            _setup_errors()
+        elif in_notebook():
+            _setup_errors()
         self.number = number
+        self.notebook = in_notebook()
         self.fast = fast_mode()
         self.save_docs = _flag("--save-docs")
         self.out_dir = Path(os.environ.get("LECTURES_OUT", "out")) / "lectures" / number
@@ -76,20 +197,46 @@ class Walkthrough:
         print(f"RESULT {key} {_format(ours, fmt)} (lecture: {_format(lecture, '')})")
 
     def savefig(self, fig, name: str, docs: bool = False, dpi: int = 100) -> Path:
-        """Save a matplotlib figure as out/lectures/NN/<name>; with `--save-docs` and docs=True, in docs/ too."""
+        """Save a matplotlib figure as out/lectures/NN/<name> (with `--save-docs` and docs=True, in docs/ too),
+        show it inline when running in a notebook, and close it (so it is shown once and memory is freed)."""
+        import matplotlib.pyplot as plt
+
         path = self.out_dir / name
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        try:
+            fig.savefig(path, dpi=dpi, bbox_inches="tight")
+            self._copy_to_docs(path, docs)
+            if self.notebook:
+                _display_png(path.read_bytes())  # the PNG itself: inline whatever backend is in use (even Agg)
+        finally:
+            plt.close(fig)
+        return path
+
+    def savegraph(self, drawing, name: str, docs: bool = False):
+        """Save a graphviz drawing (micrograd's draw_dot) as a PNG like savefig, and return it, so that as a
+        cell's last expression it shows inline (SVG) in a notebook. Without graphviz's `dot` program, print one
+        line saying how to get it, return None and go on."""
+        if shutil.which("dot") is None:
+            print(f"{name} not drawn: {INSTALL_DOT}")
+            return None
+        path = self.out_dir / name
+        path.write_bytes(drawing.pipe(format="png"))
+        self._copy_to_docs(path, docs)
+        return drawing
+
+    def _copy_to_docs(self, path: Path, docs: bool) -> None:
         if docs and self.save_docs:
             docs_dir = Path(sys.argv[0]).resolve().parent.parent / "docs"  # <package>/lectures/x.py -> <package>/docs
             docs_dir.mkdir(exist_ok=True)
-            fig.savefig(docs_dir / f"{self.number}_{name}", dpi=dpi, bbox_inches="tight")
-        return path
+            shutil.copyfile(path, docs_dir / f"{self.number}_{path.name}")
 
 
 class Exercises:
     """Runs each exercise check and says: not done, wrong (by how much), or right."""
 
     def __init__(self):
+        if _as_script():
+            _check_arguments(Path(sys.argv[0]))
+            _setup_errors()
         self.status: dict[str, str] = {}
 
     def check(self, name: str, attempt, tol: float = 1e-6) -> str:
