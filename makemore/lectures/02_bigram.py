@@ -210,6 +210,25 @@ print(count_samples)
 lecture.result("samples", " ".join(count_samples), lecture="mor. axx. minaymoryles. kondlaisah. anchshizarie.")
 
 # %% [markdown]
+# Bad names? Compare with a model that has learned nothing: every next character equally likely, p = 1/27 in
+# every row. Its names are much worse: the counts did teach the bigram model something.
+
+# %%
+g = torch.Generator().manual_seed(SEED)
+uniform_samples = []
+for _ in range(5):
+    out = []
+    ix = 0
+    while True:
+        p = torch.ones(27) / 27.0  # untrained: the same row whatever the current character
+        ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+        out.append(itos[ix])
+        if ix == 0:
+            break
+    uniform_samples.append("".join(out))
+print(uniform_samples)
+
+# %% [markdown]
 # Not very name-like: one character of context is too little. The package's sampler (`makemore.sampling`) runs the
 # same loop for any model; given the counting model and the same seed it draws the same names:
 
@@ -225,9 +244,31 @@ assert [s + "." for s in package_samples] == count_samples
 # product of 228,146 numbers below 1 is far too small for a float, so we add logs instead (log is monotonic:
 # maximizing one maximizes the other). Negated, it's a loss that is 0 at best; averaged, it doesn't depend on the
 # data set's size. We score the table *without* the +1 first, as the lecture does at this point.
+#
+# Start with the first three names, bigram by bigram: each line is the pair, the probability the table gives it,
+# and its log. A model that knew nothing would give every pair 1/27 = 0.037; likely pairs get more than that.
 
 # %%
 P_raw = N.float() / N.float().sum(1, keepdim=True)
+log_likelihood = 0.0
+n = 0
+for w in words[:3]:
+    chs = ["."] + list(w) + ["."]
+    for ch1, ch2 in pairwise(chs):
+        prob = P_raw[stoi[ch1], stoi[ch2]]
+        logprob = torch.log(prob)
+        log_likelihood += logprob
+        n += 1
+        print(f"{ch1}{ch2}: {prob:.4f} {logprob:.4f}")
+print(f"{log_likelihood=:.4f}  average nll={-log_likelihood / n:.4f}")
+lecture.result("logp_dot_e", torch.log(P_raw[0, stoi["e"]]).item(), lecture=-3.0408)
+lecture.result("loglik_3words", log_likelihood.item(), lecture=-38.7856)
+lecture.result("nll_3words", (-log_likelihood / n).item(), lecture=2.4241)
+
+# %% [markdown]
+# The same over all 228,146 bigrams:
+
+# %%
 log_likelihood = 0.0
 n = 0
 for w in words:
@@ -253,10 +294,20 @@ lecture.result("nll", nll_raw, lecture=2.4541)
 lecture.result("nll_smoothed", nll_smooth, lecture="-")
 
 # %% [markdown]
+# The baseline to beat is the untrained model from the sampling section: probability 1/27 for every pair, so every
+# bigram's loss is -ln(1/27) = ln 27. Counting brings the average down from 3.2958 to 2.4540.
+
+# %%
+nll_uniform = bigram.nll(torch.full((27, 27), 1 / 27), X1, Y1)
+assert abs(nll_uniform - math.log(27)) < 1e-5
+lecture.result("nll_uniform", nll_uniform, lecture=3.2958)
+
+# %% [markdown]
 # ## Model smoothing with fake counts
 #
-# Score one word at a time to see where the loss comes from. "andrejq" contains 'jq', which never occurs in the
-# names: its probability is 0, its log is -inf, and one such bigram makes the whole loss infinite.
+# Score one word at a time to see where the loss comes from. "andrej" is a fairly unlikely name (3.04 per
+# bigram, worse than average), but "andrejq" contains 'jq', which never occurs in the names: its probability is
+# 0, its log is -inf, and one such bigram makes the whole loss infinite.
 
 
 # %%
@@ -268,6 +319,8 @@ def word_nll(word: str, table: torch.Tensor) -> float:
     return -sum(logps) / len(logps)
 
 
+print("andrej, raw counts:")
+lecture.result("andrej_raw", word_nll("andrej", P_raw), lecture="-")
 print("andrejq, raw counts:")
 andrejq_raw = word_nll("andrejq", P_raw)
 lecture.result("andrejq_raw", andrejq_raw, lecture="inf")
@@ -309,11 +362,35 @@ print(xs, ys)
 xenc = F.one_hot(xs, num_classes=27).float()
 print(xenc.shape, xenc.dtype)
 
+fig, ax = plt.subplots(figsize=(6, 1.6))
+ax.imshow(xenc, cmap="gray_r")  # one row per example, one bright cell at its character
+ax.set_yticks(range(5), [f"{itos[x]} -> {itos[y]}" for x, y in zip(xs.tolist(), ys.tolist(), strict=True)])
+ax.set_xticks(range(27), [itos[i] for i in range(27)], fontsize=7)
+ax.set_title('one-hot inputs of "emma"', fontsize=9)
+lecture.savefig(fig, "one_hot.png", dpi=80)
+assert xenc.sum(1).tolist() == [1.0] * 5 and xenc.argmax(1).tolist() == xs.tolist()
+
+# %% [markdown]
+# ## One neuron
+#
+# Lecture 1's neuron, without bias and nonlinearity: 27 weights, one per input, and its output is the weighted sum.
+# With `W` of shape (27, 1), `xenc @ W` is that neuron evaluated on all five inputs at once: a (5, 1) column. A
+# one-hot row multiplies every weight by 0 except one, so the output is simply the weight of the input character —
+# which is why both 'm' rows give the same number.
+
+# %%
+W_neuron = torch.randn((27, 1), generator=torch.Generator().manual_seed(SEED))
+out_neuron = xenc @ W_neuron  # (5, 27) @ (27, 1) -> (5, 1)
+print(out_neuron.T)
+assert out_neuron.shape == (5, 1) and torch.equal(out_neuron[:, 0], W_neuron[xs, 0])
+assert out_neuron[2] == out_neuron[3]  # 'm' and 'm'
+
 # %% [markdown]
 # ## One linear layer of neurons as a matrix multiply
 #
-# 27 neurons, each with 27 weights: `W` is (27, 27), and `xenc @ W` gives all 27 neurons' outputs for all 5
-# examples at once, (5, 27). Since `xenc` is one-hot, row i of the product is just row `xs[i]` of `W`.
+# We want 27 outputs, one per possible next character, so 27 neurons, each with 27 weights: `W` is (27, 27), and
+# `xenc @ W` gives all 27 neurons' outputs for all 5 examples at once, (5, 27). Since `xenc` is one-hot, row i of the
+# product is just row `xs[i]` of `W`.
 
 # %%
 g = torch.Generator().manual_seed(SEED)
