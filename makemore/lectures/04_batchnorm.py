@@ -26,6 +26,7 @@ from torch import nn
 from makemore.data import Vocab, build_windows, load_words, split_words
 from makemore.diagnostics import SATURATED, UpdateRatios, snapshot
 from makemore.layers import TANH_GAIN, BatchNorm1d, Embedding, Flatten, Linear, Tanh, bn_mlp
+from makemore.sampling import sample_words
 from makemore.training import evaluate, sgd_step, step_decay, train
 from zero_to_hero.lectures import Walkthrough
 
@@ -83,11 +84,43 @@ lecture.result("init_loss", loss_original.item(), lecture=27.8817)
 # %% [markdown]
 # ## Fixing the initial loss
 #
-# Before training has seen any data, no character should be more likely than another, so the first loss
-# should be that of the uniform guess: −ln(1/27) = 3.2958. Ours is 27.9 because the logits come out large,
-# and softmax turns large random logits into confident, mostly wrong, predictions. Shrinking the output
-# layer (`W2 × 0.01`, `b2 = 0`) makes the logits nearly equal at the start. The lecture warns against setting
-# `W2` exactly to zero: small random values keep the symmetry between hidden units broken.
+# What loss should an untrained net have? The lecture first asks it of a toy: four classes, four logits, the
+# right answer is class 2. With all logits equal (whatever their value) softmax gives each class 1/4 and the
+# loss is −ln(1/4) = ln 4 = 1.3863. A large logit on the right class drives the loss towards 0; the same large
+# logit on a wrong class drives it up without bound. Large *random* logits are a lottery that mostly loses:
+# the net is confidently wrong. So at initialisation the logits should be near zero and close to each other.
+
+
+# %%
+def four_logit_loss(logits, target=2):
+    """-log of the softmax probability of `target` among four logits."""
+    probs = torch.softmax(torch.tensor(logits, dtype=torch.float32), dim=0)
+    return -probs[target].log().item()
+
+
+gt = torch.Generator().manual_seed(SEED)
+toy = {
+    "all equal (0)": [0.0, 0.0, 0.0, 0.0],
+    "all equal (5)": [5.0, 5.0, 5.0, 5.0],
+    "confident and right": [0.0, 0.0, 5.0, 0.0],
+    "confident and wrong": [0.0, 5.0, 0.0, 0.0],
+    **{f"random x 10 (#{k})": (torch.randn(4, generator=gt) * 10).tolist() for k in range(1, 4)},
+}
+for name, logits in toy.items():
+    print(f"{name:<20} logits {' '.join(f'{v:6.2f}' for v in logits)}   loss {four_logit_loss(logits):.4f}")
+lecture.result("toy_equal_loss", four_logit_loss(toy["all equal (0)"]), lecture="1.3863 (ln 4)")
+lecture.result("toy_equal5_loss", four_logit_loss(toy["all equal (5)"]), lecture="1.3863 (ln 4)")
+lecture.result("toy_right_loss", four_logit_loss(toy["confident and right"]), lecture=0.0200)
+lecture.result("toy_wrong_loss", four_logit_loss(toy["confident and wrong"]), lecture="-")
+random_losses = [four_logit_loss(v) for k, v in toy.items() if k.startswith("random")]
+lecture.result("toy_random_loss_max", max(random_losses), lecture="-", fmt=".2f")
+
+# %% [markdown]
+# Back to 27 characters. Before training has seen any data, no character should be more likely than another,
+# so the first loss should be that of the uniform guess: −ln(1/27) = 3.2958. Ours is 27.9 because the logits
+# come out large, and softmax turns large random logits into confident, mostly wrong, predictions. Shrinking
+# the output layer (`W2 × 0.01`, `b2 = 0`) makes the logits nearly equal at the start. The lecture warns
+# against setting `W2` exactly to zero: small random values keep the symmetry between hidden units broken.
 
 # %%
 expected = -torch.tensor(1 / 27.0).log().item()
@@ -95,6 +128,67 @@ lecture.result("expected_loss", expected, lecture=3.2958)
 h_softmax_fixed, loss_softmax_fixed = first_batch(*init_mlp(w2_scale=0.01, b2_scale=0.0))
 lecture.result("init_loss_fixed", loss_softmax_fixed.item(), lecture=3.3221)
 assert torch.equal(h_softmax_fixed, h_original)  # the hidden layer is untouched: only the output layer changed
+
+# %% [markdown]
+# The lecture's loss plot shows what the bad start costs: a *hockey stick*. The first few hundred steps only
+# squash the logits down from their confidently-wrong start, a job that has nothing to do with names, and
+# only then does the real learning begin. With the fixed output layer, training starts at the 3.3 the
+# bottom of the stick would have reached. Below, the lecture's loop (batch 32, lr 0.1) from both starts, on
+# the same batches. (Lecture 3's init also saturates the tanh layer, the next section's problem, so here the
+# stick's bottom comes slowly: about 1,700 steps to get back to 3.3; fast mode's 600 steps show only the
+# blade, still above 5.)
+
+
+# %%
+HOCKEY_STEPS = lecture.steps(full=4000, fast=600)
+
+
+def training_curve(params, g, steps, lr=0.1):
+    """The lecture's training loop for the one-hidden-layer MLP; returns every step's minibatch loss."""
+    for p in params:
+        p.requires_grad = True
+    C, W1, b1, W2, b2 = params
+    losses = []
+    for _ in range(steps):
+        ix = torch.randint(0, len(Xtr), (32,), generator=g)
+        h = torch.tanh(C[Xtr[ix]].view(32, -1) @ W1 + b1)
+        loss = F.cross_entropy(h @ W2 + b2, Ytr[ix])
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        losses.append(loss.item())
+    return losses
+
+
+curves = {
+    "lecture 3's init": training_curve(*init_mlp(), HOCKEY_STEPS),
+    "W2 × 0.01, b2 = 0": training_curve(*init_mlp(w2_scale=0.01, b2_scale=0.0), HOCKEY_STEPS),
+}
+window = 20
+fig, ax = plt.subplots(figsize=(8, 3.5))
+for name, losses in curves.items():
+    smoothed = [sum(losses[i : i + window]) / window for i in range(0, len(losses) - window + 1, window)]
+    ax.plot(range(0, len(losses) - window + 1, window), smoothed, label=name)
+ax.axhline(expected, color="k", linestyle="--", linewidth=0.8, label="uniform guess, −ln(1/27)")
+ax.set_yscale("log")
+ax.set_xlabel("step")
+ax.set_ylabel(f"minibatch loss (mean of {window})")
+ax.set_title("the hockey stick: steps spent undoing a confidently-wrong start", fontsize=10)
+ax.legend(fontsize=8)
+lecture.savefig(fig, "hockey_stick.png")
+original_curve, fixed_curve = curves.values()
+means = [sum(original_curve[i : i + window]) / window for i in range(len(original_curve) - window + 1)]
+wasted = next((i for i, m in enumerate(means) if m < expected), None)  # where the fixed run starts: the uniform guess
+wasted_text = f"{wasted}" if wasted is not None else f">{HOCKEY_STEPS}"
+print(f"lecture 3's init needs {wasted_text} steps for its 20-step mean loss to reach {expected:.4f}, the fixed start")
+print(f"mean loss of the last 200 steps: {sum(original_curve[-200:]) / 200:.4f} vs {sum(fixed_curve[-200:]) / 200:.4f}")
+lecture.result("hockey_first_loss", original_curve[0], lecture=27.8817)
+lecture.result("hockey_wasted_steps", wasted_text, lecture="-")
+lecture.result("hockey_last200_original", sum(original_curve[-200:]) / 200, lecture="-")
+lecture.result("hockey_last200_fixed", sum(fixed_curve[-200:]) / 200, lecture="-")
 
 # %% [markdown]
 # ## Fixing the saturated tanh
@@ -301,8 +395,120 @@ print(
 # The lecture then rewrites the network as layer objects with torch.nn's interface and stacks a deeper one:
 # embedding 10 → five times (Linear 100 without bias → BatchNorm → tanh) → Linear 27 → BatchNorm, 47,024
 # parameters. The last BatchNorm's gain starts at 0.1 so the first logits are small (the softmax fix again).
-# Our `bn_mlp` builds exactly that from `makemore.layers`; built inline from the same layers and seed, it gives
-# the same logits.
+#
+# First the three layers as the lecture writes them: plain classes, each a `__call__` that computes the
+# layer's output (and keeps it in `.out`, for the plots later) and a `parameters()` list. The one deliberate
+# difference from the lecture's `BatchNorm1d`: it normalises with the batch variance divided by n and keeps
+# the n − 1 one in its running estimate, as `torch.nn.BatchNorm1d` does (see the section above; the lecture's
+# class divides by n − 1 in both places).
+
+
+# %%
+class LinearByHand:
+    def __init__(self, fan_in, fan_out, g, bias=True, gain=1.0):
+        self.weight = torch.randn((fan_in, fan_out), generator=g) * gain / fan_in**0.5  # Kaiming: gain / sqrt(fan_in)
+        self.bias = torch.zeros(fan_out) if bias else None
+
+    def __call__(self, x):
+        self.out = x @ self.weight
+        if self.bias is not None:
+            self.out = self.out + self.bias
+        return self.out
+
+    def parameters(self):
+        return [self.weight] + ([] if self.bias is None else [self.bias])
+
+
+class BatchNorm1dByHand:
+    def __init__(self, dim, eps=1e-5, momentum=0.1):
+        self.eps, self.momentum, self.training = eps, momentum, True
+        self.gamma, self.beta = torch.ones(dim), torch.zeros(dim)  # trained by backprop
+        self.running_mean, self.running_var = torch.zeros(dim), torch.ones(dim)  # trained by a running average
+
+    def __call__(self, x):
+        if self.training:
+            xmean = x.mean(0, keepdim=True)  # statistics of this batch
+            xvar = x.var(0, keepdim=True, unbiased=False)
+        else:
+            xmean, xvar = self.running_mean, self.running_var
+        xhat = (x - xmean) / torch.sqrt(xvar + self.eps)  # unit Gaussian, unit by unit
+        self.out = self.gamma * xhat + self.beta
+        if self.training:
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean = (1 - m) * self.running_mean + m * xmean.squeeze(0)
+                self.running_var = (1 - m) * self.running_var + m * x.var(0, unbiased=True)
+        return self.out
+
+    def parameters(self):
+        return [self.gamma, self.beta]
+
+
+class TanhByHand:
+    def __call__(self, x):
+        self.out = torch.tanh(x)
+        return self.out
+
+    def parameters(self):
+        return []
+
+
+# %% [markdown]
+# The lecture's deep net from these classes — the embedding table `C` first, then the layers, all drawn from the
+# lecture's seed in the lecture's order — against our `bn_mlp` (built from `makemore.layers`) from the same seed:
+# layer by layer on the same batch in training mode, the running statistics that batch leaves behind, and the
+# whole net in eval mode on the dev set.
+
+# %%
+g_by_hand = torch.Generator().manual_seed(SEED)
+C_by_hand = torch.randn((vocab_size, n_embd), generator=g_by_hand)
+layers_by_hand = []
+fan_in = n_embd * block_size
+for _ in range(5):
+    layers_by_hand += [
+        LinearByHand(fan_in, 100, g_by_hand, bias=False, gain=5 / 3),
+        BatchNorm1dByHand(100),
+        TanhByHand(),
+    ]
+    fan_in = 100
+layers_by_hand += [LinearByHand(100, vocab_size, g_by_hand, bias=False), BatchNorm1dByHand(vocab_size)]
+layers_by_hand[-1].gamma *= 0.1  # the last layer: less confident at the start
+print(
+    f"by hand: {C_by_hand.numel() + sum(p.numel() for layer in layers_by_hand for p in layer.parameters())} parameters"
+)
+
+package_net = bn_mlp(vocab_size, block_size, torch.Generator().manual_seed(SEED), momentum=0.1)
+Xb_layers = Xtr[:32]
+x_hand = C_by_hand[Xb_layers].view(32, -1)
+x_pkg = package_net[1](package_net[0](Xb_layers))
+layer_diff = {"Embedding": (x_hand - x_pkg).abs().max().item()}
+with torch.no_grad():
+    for hand, ours_layer in zip(layers_by_hand, list(package_net)[2:], strict=True):
+        x_hand, x_pkg = hand(x_hand), ours_layer(x_pkg)
+        name = type(ours_layer).__name__
+        layer_diff[name] = max(layer_diff.get(name, 0.0), (x_hand - x_pkg).abs().max().item())
+    for hand, ours_layer in zip(layers_by_hand, list(package_net)[2:], strict=True):
+        if isinstance(ours_layer, BatchNorm1d):
+            layer_diff["running_mean"] = max(
+                layer_diff.get("running_mean", 0.0), (hand.running_mean - ours_layer.running_mean).abs().max().item()
+            )
+            layer_diff["running_var"] = max(
+                layer_diff.get("running_var", 0.0), (hand.running_var - ours_layer.running_var).abs().max().item()
+            )
+            hand.training = False
+    package_net.eval()
+    x_hand = C_by_hand[Xdev].view(len(Xdev), -1)
+    for hand in layers_by_hand:
+        x_hand = hand(x_hand)
+    layer_diff["eval logits (dev set)"] = (x_hand - package_net(Xdev)).abs().max().item()
+for name, diff in layer_diff.items():
+    print(f"  by hand vs makemore.layers, {name:<22} max |diff| {diff:.2g}")
+assert max(layer_diff.values()) <= 1e-6, layer_diff
+lecture.result("layers_by_hand_maxdiff", max(layer_diff.values()), lecture="-", fmt=".2g")
+
+# %% [markdown]
+# Our experiments below flip switches on that net (the gain, BatchNorm on or off, tanh on or off), so they build
+# it from `makemore.layers` with a small function; with the defaults it is `bn_mlp`, logit for logit.
 
 
 # %%
@@ -500,6 +706,53 @@ lecture.result("deep_init_saturated_max", max(init_sat), lecture="-", fmt=".2f")
 lecture.result(
     "deep_final_update_ratio", sum(ratios.ratios[-1]) / len(ratios.ratios[-1]), lecture="about -3", fmt=".2f"
 )
+deep_model = model  # kept for sampling at the end; `model` is reused by the experiments below
+
+# %% [markdown]
+# ### A learning rate that is too low
+#
+# The update:data plot is also how the lecture tells a learning rate that is too low: set lr = 0.001 and every
+# line sinks far below the −3 guide — each step changes the weights by about a hundred-thousandth of their
+# size, and training crawls. Same net, same batches as the run above; at the very first step the two runs see
+# the same gradient, so their ratios differ by exactly log10(0.1 / 0.001) = 2.
+
+# %%
+LOW_LR_STEPS = lecture.steps(full=1000, fast=100)
+g_low = torch.Generator().manual_seed(SEED)
+low_model = bn_mlp(vocab_size, block_size, g_low, momentum=0.001)
+low_ratios = UpdateRatios(every=1)
+low_losses = train(
+    sgd_step(low_model, on_update=low_ratios),
+    Xtr,
+    Ytr,
+    steps=LOW_LR_STEPS,
+    batch_size=32,
+    lr_at=lambda i: 0.001,
+    generator=g_low,
+)
+assert all(abs(low - high + 2) < 1e-3 for low, high in zip(low_ratios.ratios[0], ratios.ratios[0], strict=True))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
+high_steps = torch.tensor(ratios.steps)
+keep = high_steps < LOW_LR_STEPS
+for ax, steps, series, title in (
+    (axes[0], high_steps[keep], torch.tensor(ratios.ratios)[keep], "lr 0.1 (the run above)"),
+    (axes[1], torch.tensor(low_ratios.steps), torch.tensor(low_ratios.ratios), "lr 0.001: too low"),
+):
+    for j, name in enumerate(low_ratios.names):
+        ax.plot(steps.numpy(), series[:, j].numpy(), label=name.replace(" (Linear)", ""))
+    ax.axhline(-3, color="k", linestyle="--")
+    ax.set_title(f"update:data ratio, log10 — {title}", fontsize=10)
+    ax.set_xlabel("step")
+axes[0].legend(fontsize=6)
+lecture.savefig(fig, "update_ratio_low_lr.png")
+low_mean = torch.tensor(low_ratios.ratios).mean().item()
+high_mean = torch.tensor(ratios.ratios)[keep].mean().item()
+print(f"mean log10 update:data over the first {LOW_LR_STEPS:,} steps: lr 0.1 {high_mean:.2f}, lr 0.001 {low_mean:.2f}")
+print(
+    f"minibatch loss after {LOW_LR_STEPS:,} steps at lr 0.001: {sum(low_losses[-20:]) / 20:.4f} (mean of the last 20)"
+)
+lecture.result("low_lr_update_ratio", low_mean, lecture="well below -3", fmt=".2f")
+lecture.result("high_lr_update_ratio", high_mean, lecture="about -3", fmt=".2f")
 
 # %% [markdown]
 # ## Experiments: gain, no BatchNorm, no tanh
@@ -651,6 +904,37 @@ print(
 )
 print(f"val after {SWEEP_STEPS:,} steps: Adam {adam_val:.4f} vs SGD {sweep_val['BN, gain 5/3 (bn_mlp)']:.4f}")
 lecture.result("adam_val", adam_val, lecture="-")
+
+# %% [markdown]
+# ## Sampling from the model
+#
+# The lecture ends as every makemore lecture does: names from the trained deep net (the BatchNorm one trained
+# above, in eval mode so that a single context can go through it). Written out as the lecture's loop — start
+# from "...", run the layers, draw the next character from the softmax, shift the context, stop at "." — and
+# checked against our `makemore.sampling.sample_words` with the same generator: the same names.
+
+# %%
+g_sample = torch.Generator().manual_seed(SEED + 10)
+sampled_by_hand = []
+with torch.no_grad():
+    for _ in range(20):
+        context, out = [0] * block_size, []
+        while True:
+            logits = deep_model(torch.tensor([context]))  # (1, 27)
+            ix = torch.multinomial(F.softmax(logits, dim=1), num_samples=1, generator=g_sample).item()
+            context = context[1:] + [ix]
+            if ix == 0:
+                break
+            out.append(vocab.itos[ix])
+        sampled_by_hand.append("".join(out))
+sampled = sample_words(deep_model, vocab, block_size, 20, torch.Generator().manual_seed(SEED + 10))
+assert sampled == sampled_by_hand
+print(" ".join(f"{name}." for name in sampled))
+lecture.result(
+    "samples",
+    " ".join(f"{name}." for name in sampled[:5]),
+    lecture="carpah. qarlileif. jmrix. thty. sacansa. (its net after 1,000 steps)",
+)
 
 # %% [markdown]
 # ## Summary

@@ -254,6 +254,37 @@ print(f"largest |row sum| of dlogits: {row_sums:.2g}")
 lecture.result("ex2_row_sum", row_sums, lecture=1.4e-09, fmt=".2g")
 assert torch.allclose(cross_entropy_backward(f.logits.detach(), Yb), dlogits)  # makemore.manual_backprop's one
 
+# %% [markdown]
+# The lecture looks at one row: the first example's probabilities, and `dlogits[0]` times n (undoing the batch
+# mean). They are the same 27 numbers except at the correct character, where 1 has been subtracted: p − 1 < 0,
+# a pull up, while every other entry, a push down, is just that character's probability. Summed, p's give 1 and
+# the −1 takes it away: the row sums to zero, up to float rounding.
+
+# %%
+with torch.no_grad():
+    probs0 = F.softmax(f.logits, 1)[0]
+    row0 = dlogits[0] * n
+target0 = Yb[0].item()
+print(f"example 0: the correct next character is {vocab.itos[target0]!r} (id {target0})")
+print("softmax(logits)[0]:", " ".join(f"{v:.4f}" for v in probs0.tolist()))
+print("dlogits[0] * n:    ", " ".join(f"{v:.4f}" for v in row0.tolist()))
+assert torch.allclose(row0, probs0 - F.one_hot(Yb[0], vocab_size))  # softmax minus one-hot, exactly that
+print(f"dlogits[0, {target0}] * n = {row0[target0]:.4f} = p - 1 = {probs0[target0]:.4f} - 1; sum of dlogits[0]: "
+      f"{dlogits[0].sum().item():.3g}")  # fmt: skip
+lecture.result("dlogits0_at_target", row0[target0].item(), lecture=-0.9835)
+lecture.result("dlogits0_p_minus_1", (probs0[target0] - 1).item(), lecture=-0.9835)
+lecture.result("dlogits0_sum", abs(dlogits[0].sum().item()), lecture=1.3970e-09, fmt=".2g")
+
+fig, ax = plt.subplots(figsize=(8, 3))
+ids = range(vocab_size)
+ax.bar(ids, probs0.numpy(), color="0.7", label="softmax(logits)[0]")
+ax.bar(ids, row0.numpy(), width=0.4, color="k", label="dlogits[0] · n")
+ax.axhline(0, color="k", linewidth=0.5)
+ax.set_xticks(list(ids), list(vocab.itos))
+ax.set_title(f"example 0: correct character {vocab.itos[target0]!r}, where dlogits = p − 1", fontsize=10)
+ax.legend(fontsize=8)
+lecture.savefig(fig, "dlogits_row0.png")
+
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.imshow(dlogits.numpy(), cmap="gray")
 ax.set_title("dlogits: 32 examples × 27 characters", fontsize=10)
@@ -266,12 +297,57 @@ plt.close(fig)
 # ## Exercise 3: BatchNorm backward in one line
 #
 # The same for BatchNorm: with x̂ = (x − mean) / √(var + ε) and out = γ·x̂ + β, every input moves the mean and
-# the variance, so each input's gradient depends on the whole batch. Working it out on paper (the lecture does
-# it with the chain rule through μ and σ²) gives, per unit,
+# the variance, so each input's gradient depends on the whole batch. The lecture works it out on paper, for one
+# unit (one column) and a batch x₁ … xₙ, going backwards through the four lines of the forward pass:
 #
-#     dx = γ / (n·√(var + ε)) · (n·dout − Σ dout − c·x̂·Σ(dout·x̂)),    c = n/(n−1) with Bessel's var, 1 without.
+#     μ = 1/n · Σᵢ xᵢ                      σ² = 1/(n−1) · Σᵢ (xᵢ − μ)²
+#     x̂ᵢ = (xᵢ − μ) / √(σ² + ε)            yᵢ = γ·x̂ᵢ + β
 #
-# First the forward pass in one line matches the step-by-step one; then the gradient.
+# 1. ∂L/∂x̂ᵢ = γ · ∂L/∂yᵢ
+# 2. σ² reaches L through every x̂ᵢ:  ∂L/∂σ² = Σᵢ ∂L/∂x̂ᵢ · (xᵢ − μ) · (−½)(σ² + ε)^(−3/2)
+# 3. μ reaches L through every x̂ᵢ and through σ²:
+#    ∂L/∂μ = Σᵢ ∂L/∂x̂ᵢ · (−1/√(σ² + ε)) + ∂L/∂σ² · (−2/(n−1)) · Σᵢ (xᵢ − μ);  the last sum is zero, so that term drops
+# 4. xᵢ reaches L three ways — through x̂ᵢ, σ² and μ:
+#    ∂L/∂xᵢ = ∂L/∂x̂ᵢ / √(σ² + ε) + ∂L/∂σ² · 2(xᵢ − μ)/(n−1) + ∂L/∂μ / n
+#
+# Each intermediate is checked against autograd's gradient of the matching tensor of the step-by-step forward
+# pass (`bnraw` is x̂, `bnvar` σ², `bnmeani` μ, `hprebn` x).
+
+
+# %%
+def batchnorm_backward_steps(dy, x, gamma, eps=1e-5):
+    """The four steps above, for every unit at once (columns are units); returns each intermediate gradient."""
+    n = len(x)
+    mu = x.mean(0, keepdim=True)
+    var = ((x - mu) ** 2).sum(0, keepdim=True) / (n - 1)
+    dxhat = gamma * dy  # 1.
+    dvar = (dxhat * (x - mu)).sum(0, keepdim=True) * -0.5 * (var + eps) ** -1.5  # 2.
+    dmu = (dxhat * -((var + eps) ** -0.5)).sum(0, keepdim=True) + dvar * (-2 / (n - 1)) * (x - mu).sum(0, keepdim=True)
+    dx = dxhat * (var + eps) ** -0.5 + dvar * 2 * (x - mu) / (n - 1) + dmu / n  # 4.
+    return SimpleNamespace(xhat=dxhat, var=dvar, mu=dmu, x=dx)
+
+
+with torch.no_grad():
+    steps = batchnorm_backward_steps(f.hpreact.grad, f.hprebn, P["bngain"])
+step_diffs = [cmp(label, getattr(steps, attr), t)[1] for label, attr, t in (
+    ("1 dxhat", "xhat", f.bnraw), ("2 dvar", "var", f.bnvar), ("3 dmu", "mu", f.bnmeani), ("4 dx", "x", f.hprebn)
+)]  # fmt: skip
+lecture.result("bn_steps_maxdiff", max(step_diffs), lecture="-", fmt=".3g")
+
+# %% [markdown]
+# Now put the pieces together. Write s = 1/√(σ² + ε), so x̂ᵢ = (xᵢ − μ)·s, and let dyᵢ = ∂L/∂yᵢ. Step 2 is
+# ∂L/∂σ² = −½ s³ · γ Σⱼ dyⱼ (xⱼ − μ) = −½ s² · γ Σⱼ dyⱼ x̂ⱼ, and step 3 (its last term zero) is ∂L/∂μ = −s·γ Σⱼ dyⱼ.
+# Into step 4:
+#
+#     ∂L/∂xᵢ = s·γ·dyᵢ − s²·γ·(xᵢ − μ)/(n−1) · Σⱼ dyⱼ x̂ⱼ − s·γ/n · Σⱼ dyⱼ
+#            = γ·s/n · (n·dyᵢ − Σⱼ dyⱼ − n/(n−1) · x̂ᵢ · Σⱼ dyⱼ x̂ⱼ)
+#
+# — one line, with c = n/(n−1) for Bessel's variance (c = 1 when the variance divides by n):
+#
+#     dx = γ / (n·√(var + ε)) · (n·dout − Σ dout − c·x̂·Σ(dout·x̂))
+#
+# First the forward pass in one line matches the step-by-step one; then the gradient, against autograd and
+# against the four steps just taken.
 
 
 # %%
@@ -288,6 +364,9 @@ with torch.no_grad():
     dhprebn = batchnorm_backward_fused(f.hpreact.grad, f.bnraw, P["bngain"], f.bnvar_inv)
 _, ex3_diff = cmp("hprebn", dhprebn, f.hprebn)
 lecture.result("ex3_maxdiff", ex3_diff, lecture=9.3e-10, fmt=".3g")
+closed_vs_steps = (dhprebn - steps.x).abs().max().item()
+print(f"closed form vs the four steps: max diff {closed_vs_steps:.3g}")
+lecture.result("ex3_closed_vs_steps", closed_vs_steps, lecture="-", fmt=".3g")
 
 # the same formula with c = 1 is our package's batchnorm_backward, for the variance divided by n
 _, biased_autograd = with_autograd(P, Xb, Yb, bessel=False)
