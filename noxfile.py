@@ -3,7 +3,8 @@
     nox            # everything
     nox -l         # list the sessions
     nox -s minbpe  # one package
-    nox -s notebooks     # every lectures/*.py walkthrough executed as a notebook (fast mode)
+    nox -s notebooks     # every lectures/*.py walkthrough executed as a notebook (fast mode), as pages, in a browser
+    nox -s book          # not run by default: the walkthroughs in full mode as pages, out/book/index.html
     nox -s minbpe_newest_regex, nanogpt_corpora   # parity with the newest regex; nanogpt's optional corpora extra
     nox -s minbpe_bench  # not run by default: minbpe/bench.py, with rustbpe and tokenizers to compare
 
@@ -35,7 +36,8 @@ def _package_session(package: str):
     def session_fn(session: nox.Session) -> None:
         if package != "shared":
             session.install(*CONSTRAINTS, str(ROOT / "shared"))
-        session.install(*CONSTRAINTS, f"{ROOT / package}[test]")
+        # shared's tests run a tiny notebook in a Jupyter kernel (figures inline): its `notebooks` extra too
+        session.install(*CONSTRAINTS, f"{ROOT / package}[{'test,notebooks' if package == 'shared' else 'test'}]")
         session.chdir(ROOT / package)
         session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=MIRROR_ENV)
 
@@ -89,19 +91,44 @@ def minbpe_bench(session: nox.Session) -> None:
     session.run("python", "bench.py", *session.posargs, env=MIRROR_ENV)
 
 
-@nox.session
-def notebooks(session: nox.Session) -> None:
-    """Every package's lectures/*.py converted with jupytext and executed as a notebook (fast mode).
-
-    jupytext, nbclient and ipykernel are installed in this session only (shared's `notebooks` extra)."""
+def _install_lectures(session: nox.Session) -> list[str]:
+    """shared's `notebooks` extra, every package with lectures (with its `lectures` extra where it has one:
+    minbpe's sentencepiece comparison) and playwright for the browser check; returns those packages' names."""
     lectures = [package for package in PACKAGES if (ROOT / package / "lectures").is_dir()]
-    # each package with its `lectures` extra where it has one (minbpe's sentencepiece comparison)
     packages = [
         f"{ROOT / p}[lectures]" if "\nlectures = " in (ROOT / p / "pyproject.toml").read_text() else str(ROOT / p)
         for p in lectures
         if p != "shared"
     ]
-    session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *packages)
+    session.install(*CONSTRAINTS, f"{ROOT / 'shared'}[notebooks]", *packages, "playwright")
+    return lectures
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Every package's lectures/*.py converted with jupytext and executed as a notebook (fast mode), each holding
+    its figures inline; the walkthroughs rendered to HTML pages + index (nbconvert) and opened in headless Chromium.
+
+    jupytext, nbclient, ipykernel, nbconvert (shared's `notebooks` extra) and playwright are installed in this
+    session only; Chromium is the system's (`apt-get install chromium`; .ci/run installs it)."""
+    lectures = _install_lectures(session)
     out = ROOT / "out" / "notebooks"
     targets = session.posargs or [str(ROOT / package) for package in lectures]
-    session.run("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), env=MIRROR_ENV)
+    pages = out / "html"
+    run = ("python", "-m", "zero_to_hero.notebooks", *targets, "--out", str(out), "--html", str(pages))
+    session.run(*run, env=MIRROR_ENV)
+    session.run("python", "-m", "zero_to_hero.browser_check", str(pages), env=MIRROR_ENV)
+
+
+@nox.session(default=False)
+def book(session: nox.Session) -> None:
+    """The course as pages: every walkthrough executed in FULL mode as a notebook and rendered to
+    out/book/NN_name.html, with out/book/index.html in lecture order; then the browser check. Over an hour on a
+    2-core CPU (each walkthrough's full mode is under 10 minutes)."""
+    _install_lectures(session)
+    walkthroughs = sorted(ROOT.glob("*/lectures/[0-9][0-9]_*.py"), key=lambda p: p.name)
+    out = ROOT / "out" / "book"
+    targets = session.posargs or [str(p) for p in walkthroughs]
+    run = ("python", "-m", "zero_to_hero.notebooks", *targets, "--full", "--timeout", "1800")
+    session.run(*run, "--out", str(out / "notebooks"), "--html", str(out), env=MIRROR_ENV)
+    session.run("python", "-m", "zero_to_hero.browser_check", str(out), env=MIRROR_ENV)

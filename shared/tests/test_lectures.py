@@ -17,7 +17,14 @@ from zero_to_hero.lectures import (
     parse_results,
     run_walkthrough,
 )
-from zero_to_hero.notebooks import lecture_files
+from zero_to_hero.notebooks import (
+    build_pages,
+    check_images,
+    count_images,
+    figure_files,
+    figures_saved,
+    lecture_files,
+)
 
 
 @pytest.fixture
@@ -273,3 +280,134 @@ def test_savegraph_without_dot_says_how_to_get_it_in_one_line(clean, tmp_path, c
         "macOS: brew install graphviz)"
     ]
     assert drawing.formats == [] and not (tmp_path / "lectures" / "01" / "graph.png").exists()
+
+
+# ---- notebooks: figures inline, counted ------------------------------------------------------------------------
+
+
+def image_output(kind="image/png"):
+    return {"output_type": "display_data", "data": {kind: "...", "text/plain": "<Figure>"}, "metadata": {}}
+
+
+def synthetic_notebook(*cells_outputs):
+    """A notebook (the nbformat v4 JSON layout) with one code cell per list of outputs, and a markdown cell."""
+    cells = [{"cell_type": "markdown", "source": "# Lecture 2: a demo\n\ntext", "metadata": {}}]
+    for outputs in cells_outputs:
+        cells.append({"cell_type": "code", "source": "", "outputs": outputs, "metadata": {}, "execution_count": 1})
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_images_are_counted_in_display_and_execute_results_only():
+    stream = {"output_type": "stream", "name": "stdout", "text": "image/png"}
+    svg_result = {"output_type": "execute_result", "data": {"image/svg+xml": "<svg/>"}, "metadata": {}}
+    error = {"output_type": "error", "ename": "E", "evalue": "image/png", "traceback": []}
+    notebook = synthetic_notebook([stream, image_output()], [svg_result, error], [image_output("text/html")], [])
+    assert count_images(notebook) == 2
+    assert count_images(synthetic_notebook([stream], [])) == 0
+
+
+def test_check_images_needs_one_image_per_saved_figure_and_one_at_least(tmp_path):
+    two = synthetic_notebook([image_output()], [image_output("image/svg+xml")])
+    assert check_images("02_demo.py", two, saved=2, walkthrough=True) is None
+    assert "2 image outputs but 3 figures saved" in check_images("02_demo.py", two, saved=3, walkthrough=True)
+    empty = synthetic_notebook([])
+    assert "no figure inline" in check_images("02_demo.py", empty, saved=0, walkthrough=True)
+    assert check_images("exercises_02.py", empty, saved=0, walkthrough=False) is None
+
+
+def test_figures_saved_counts_new_and_rewritten_files(tmp_path):
+    folder = tmp_path / "lectures" / "02"
+    folder.mkdir(parents=True)
+    (folder / "old.png").write_bytes(b"1")
+    (folder / "kept.png").write_bytes(b"1")
+    (folder / "notes.txt").write_text("not a figure")
+    before = figure_files(tmp_path / "lectures")
+    assert len(before) == 2
+    os.utime(folder / "old.png", ns=(1, before[str(folder / "old.png")] + 10**9))  # rewritten
+    (folder / "new.svg").write_text("<svg/>")
+    assert figures_saved(before, figure_files(tmp_path / "lectures")) == 2
+    assert figure_files(tmp_path / "missing") == {}
+
+
+KERNEL_NOTEBOOK = """# %%
+import matplotlib
+{backend}
+import matplotlib.pyplot as plt
+from zero_to_hero.lectures import Walkthrough
+
+lecture = Walkthrough("02")
+fig, ax = plt.subplots()
+ax.plot([0, 1], [1, 0])
+lecture.savefig(fig, "line.png")
+plt.close(fig)  # what walkthroughs written before savefig closed the figure still do: harmless
+
+# %%
+fig, ax = plt.subplots()
+ax.imshow([[0, 1], [1, 0]])
+lecture.savefig(fig, "square.png")
+
+# %%
+print("no figure here")
+
+# %%
+from zero_to_hero.datasets import DatasetError
+
+raise DatasetError("cannot download names.txt; set ZERO_TO_HERO_MIRROR")
+"""
+
+
+@pytest.mark.parametrize("backend", ['matplotlib.use("Agg")', "# the kernel's own (inline) backend"])
+def test_in_a_kernel_each_saved_figure_shows_once_and_a_user_error_is_one_line(tmp_path, monkeypatch, backend):
+    """A walkthrough executed in a real Jupyter kernel: each savefig is one PNG output (also where matplotlib's
+    inline backend would show open figures itself), the file is saved too, and a UserError is its one line."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LECTURES_OUT", str(tmp_path))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    notebook = jupytext.reads(KERNEL_NOTEBOOK.format(backend=backend), fmt="py:percent")
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    outputs = [cell.outputs for cell in notebook.cells]
+    assert [count_images({"cells": [cell]}) for cell in notebook.cells] == [1, 1, 0, 0]
+    png = outputs[0][-1]["data"]["image/png"]
+    assert png and (tmp_path / "lectures" / "02" / "line.png").is_file()
+    assert (tmp_path / "lectures" / "02" / "square.png").is_file()
+    errors = [o for o in outputs[3] if o["output_type"] == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "DatasetError"
+    assert errors[0]["traceback"] == ["error: cannot download names.txt; set ZERO_TO_HERO_MIRROR"]
+
+
+def test_pages_render_offline_with_an_index_in_lecture_order(tmp_path):
+    import nbformat
+
+    notebooks = []
+    for name, title in (("03_mlp", "Lecture 3: MLP"), ("01_micrograd", "Lecture 1: micrograd")):
+        figure = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+        cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nSome text."), nbformat.v4.new_code_cell(outputs=[figure])]
+        notebook = nbformat.v4.new_notebook(cells=cells)
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        notebooks.append(path)
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "99_stale.html").write_text("an earlier build")
+    index = build_pages(notebooks, tmp_path / "html", full=True)
+    pages = sorted(p.name for p in (tmp_path / "html").glob("*.html"))
+    assert pages == ["01_micrograd.html", "03_mlp.html", "index.html"]
+    text = index.read_text()
+    assert text.index('href="01_micrograd.html"') < text.index('href="03_mlp.html"')
+    assert "Lecture 1: micrograd" in text and "full mode" in text
+    page = (tmp_path / "html" / "01_micrograd.html").read_text()
+    assert "<script" not in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page  # nothing to fetch
+
+
+def test_browser_check_without_chromium_fails_in_ci_and_is_skipped_elsewhere(tmp_path, monkeypatch, capsys):
+    from zero_to_hero import browser_check
+
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(UserError, match="Chromium not found, and CI must run the browser check: apt-get install"):
+        browser_check.main([str(tmp_path)])
+    monkeypatch.delenv("CI")
+    assert browser_check.main([str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("browser check skipped: Chromium not found (apt-get install chromium")
