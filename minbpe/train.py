@@ -1,21 +1,39 @@
 """Train the Basic and Regex BPE tokenizers (lecture 8) and report their training time and compression.
 
-    python train.py                                  # taylorswift, vocabulary of 512, GPT-4's split pattern
+    python train.py                                  # taylorswift, vocabulary of 512, minbpe's GPT-4 split pattern
     python train.py --input my.txt --vocab-size 1024 --pattern gpt2
+    python train.py --out-dir out --overwrite        # replace the .model files a run before left in out/
+    python train.py --format v1                      # .model files the original minbpe's load() reads
 
 Writes <out-dir>/{basic,regex}.model (load with BasicTokenizer().load / RegexTokenizer().load),
-<out-dir>/{basic,regex}.vocab (every token, for people) and <out-dir>/metrics.json.
+<out-dir>/{basic,regex}.vocab (every token, for people) and <out-dir>/metrics.json. Trained .model files
+already there are never replaced silently: the run stops before training unless --overwrite is given.
 """
 
 import argparse
 
-from minbpe import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer
+from minbpe import (
+    GPT2_SPLIT_PATTERN,
+    GPT4_SPLIT_PATTERN,
+    GPT4O_SPLIT_PATTERN,
+    MINBPE_GPT4_SPLIT_PATTERN,
+    BasicTokenizer,
+    RegexTokenizer,
+)
 from minbpe.compression import held_out_split, train_and_measure
 from zero_to_hero import UserError, run_main
 from zero_to_hero.datasets import read_text
 from zero_to_hero.files import prepare_out_dir, write_json
 
-PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN, "gpt4o": GPT4O_SPLIT_PATTERN}
+# "gpt4" is the original minbpe's GPT-4 pattern (RegexTokenizer's default, as the original's train.py uses);
+# "gpt4-tiktoken" is tiktoken's current cl100k pattern (GPT4Tokenizer's), which splits differently only where
+# text ends in whitespace after a newline.
+PATTERNS = {
+    "gpt2": GPT2_SPLIT_PATTERN,
+    "gpt4": MINBPE_GPT4_SPLIT_PATTERN,
+    "gpt4-tiktoken": GPT4_SPLIT_PATTERN,
+    "gpt4o": GPT4O_SPLIT_PATTERN,
+}
 
 
 def parse_args(argv=None):
@@ -35,7 +53,21 @@ def parse_args(argv=None):
         "--tokenizers", nargs="+", choices=["basic", "regex"], default=["basic", "regex"], help="which to train (both)"
     )
     parser.add_argument(
-        "--pattern", choices=sorted(PATTERNS), default="gpt4", help="the Regex tokenizer's split pattern (gpt4)"
+        "--pattern",
+        choices=sorted(PATTERNS),
+        default="gpt4",
+        help="the Regex tokenizer's split pattern: gpt4 = the original minbpe's GPT-4 pattern, gpt4-tiktoken = "
+        "tiktoken's current one (gpt4)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["v2", "v1"],
+        default="v2",
+        help="the .model file format: v2 (ours) or v1 (the original minbpe's, which its load() reads; refused "
+        "where the tokenizer does not fit it) (v2)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace .model files that are already in --out-dir (off)"
     )
     parser.add_argument("--out-dir", default="out", help="where the .model, .vocab and metrics.json files go (out)")
     parser.add_argument("--verbose", action="store_true", help="print every merge as it is learned")
@@ -53,6 +85,13 @@ def main(argv=None) -> None:
     if not train.strip() or not held_out.strip():
         raise UserError(f"{args.input} is too short to split into training and held-out text; use a longer file")
     out_dir = prepare_out_dir(args.out_dir)  # before training: a bad folder must not cost the run
+    trained = [out_dir / f"{name}.model" for name in args.tokenizers if (out_dir / f"{name}.model").exists()]
+    if trained and not args.overwrite:
+        names = ", ".join(p.name for p in trained)
+        raise UserError(
+            f"--out-dir {out_dir} already holds trained {names}; pass --overwrite to replace them, "
+            "or choose another --out-dir"
+        )
     print(f"{args.input}: {len(train.encode()):,} bytes to train on, {len(held_out.encode()):,} held out")
 
     metrics = {
@@ -64,7 +103,7 @@ def main(argv=None) -> None:
     for name in args.tokenizers:
         tokenizer = BasicTokenizer() if name == "basic" else RegexTokenizer(PATTERNS[args.pattern])
         result = train_and_measure(tokenizer, train, held_out, args.vocab_size, verbose=args.verbose)
-        tokenizer.save(out_dir / name)
+        tokenizer.save(out_dir / name, format=args.format)
         metrics[name] = result
         if result["vocab_size"] < args.vocab_size:
             print(f"note: the text has no more pairs to merge after {result['vocab_size']} tokens")

@@ -3,7 +3,13 @@
 from minbpe.base import Tokenizer
 from minbpe.basic import BasicTokenizer
 from minbpe.pretrained import GPT2Tokenizer, GPT4oTokenizer, GPT4Tokenizer
-from minbpe.regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, RegexTokenizer
+from minbpe.regex_tokenizer import (
+    GPT2_SPLIT_PATTERN,
+    GPT4_SPLIT_PATTERN,
+    GPT4O_SPLIT_PATTERN,
+    MINBPE_GPT4_SPLIT_PATTERN,
+    RegexTokenizer,
+)
 
 __all__ = [
     "Tokenizer",
@@ -15,4 +21,5 @@ __all__ = [
     "GPT2_SPLIT_PATTERN",
     "GPT4_SPLIT_PATTERN",
     "GPT4O_SPLIT_PATTERN",
+    "MINBPE_GPT4_SPLIT_PATTERN",
 ]

@@ -22,6 +22,19 @@ def special_token_regex(tokens) -> regex.Pattern:
     return regex.compile(f"({alternatives})")
 
 
+def check_text(text, what: str = "text") -> None:
+    """TypeError unless `text` is a str: bytes, None or a list would fail later with a puzzling message."""
+    if not isinstance(text, str):
+        hint = " (decode bytes first: data.decode('utf-8'))" if isinstance(text, bytes | bytearray) else ""
+        raise TypeError(f"{what} must be a str, got {type(text).__name__}{hint}")
+
+
+def check_training_text(text) -> None:
+    check_text(text)
+    if not text:
+        raise ValueError("the training text is empty: there is nothing to learn merges from")
+
+
 class Tokenizer:
     """Base class: subclasses say how they train (`train`) and encode text without special tokens
     (`encode_ordinary`); this class does the rest."""
@@ -57,7 +70,14 @@ class Tokenizer:
         for text, token_id in special_tokens.items():
             if not isinstance(text, str) or not text:
                 raise ValueError(f"special token {text!r}: must be a non-empty str")
-            if not isinstance(token_id, int) or token_id < self.size:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError(
+                    f"special token {text!r} is not encodable text ({e.reason} at position {e.start}); "
+                    "special tokens must be valid Unicode"
+                ) from None
+            if isinstance(token_id, bool) or not isinstance(token_id, int) or token_id < self.size:
                 raise ValueError(
                     f"special token {text!r} has id {token_id!r}, which collides with a byte or a merge; "
                     f"use an id >= {self.size}"
@@ -102,6 +122,7 @@ class Tokenizer:
 
     def byte_tokens(self, text: str) -> list[int]:
         """The token ids of the bytes of `text` (UTF-8; lone surrogates become U+FFFD, as in tiktoken)."""
+        check_text(text)
         return [self.byte_ids[b] for b in valid_unicode(text).encode("utf-8")]
 
     def encode_ordinary(self, text: str, *, reference: bool = False) -> list[int]:
@@ -121,6 +142,7 @@ class Tokenizer:
             contains one raises ValueError, so a control token cannot be injected through user text.
             () encodes them as ordinary text.
         """
+        check_text(text)
         if allowed_special == "none":  # the original's: special tokens are plain text
             allowed_special, disallowed_special = frozenset(), frozenset()
         elif allowed_special == "none_raise":  # the original's default, and ours: a special token raises
@@ -167,7 +189,17 @@ class Tokenizer:
 
     def decode_bytes(self, ids) -> bytes:
         """The bytes of the tokens `ids`, concatenated."""
+        if isinstance(ids, str | bytes | int) or not hasattr(ids, "__iter__"):
+            raise TypeError(f"ids must be a sequence of token ids, got {type(ids).__name__}")
         ids = list(ids)
+        if not all(type(i) is int for i in ids):  # 1.0 and True would find token 1: only integers are ids
+            wrong = [i for i in ids if isinstance(i, bool) or not hasattr(i, "__index__")]
+            if wrong:
+                bad = wrong[0]
+                raise ValueError(
+                    f"token id {bad!r} is not in the vocabulary (token ids are integers, got {type(bad).__name__})"
+                )
+            ids = [i.__index__() for i in ids]  # numpy and torch integers
         try:
             return b"".join([self.vocab[i] for i in ids])
         except (KeyError, TypeError):  # TypeError: an unhashable id
@@ -180,10 +212,19 @@ class Tokenizer:
 
     # ---- save and load (the file format: fileformat.py) ----------------------------------------------
 
-    def save(self, prefix) -> None:
-        """Write `prefix.model` (read by `load`) and `prefix.vocab` (for people: every token rendered)."""
+    def save(self, prefix, format: str = "v2") -> None:
+        """Write `prefix.model` (read by `load`) and `prefix.vocab` (for people: every token rendered).
+
+        format: "v2" (ours: any tokenizer) or "v1", the original minbpe's layout, which its `load` reads; a
+        tokenizer that does not fit v1 (permuted bytes, a special token with a space...) is a ValueError that
+        says why, and nothing is written (fileformat.py)."""
         model = fileformat.Model(self.merges, self.special_tokens, self.byte_ids, self.pattern)
-        fileformat.write_model(f"{prefix}.model", model)
+        if format == "v1":
+            fileformat.write_original_model(f"{prefix}.model", model)
+        elif format == "v2":
+            fileformat.write_model(f"{prefix}.model", model)
+        else:
+            raise ValueError(f'format must be "v2" (ours) or "v1" (the original minbpe\'s), got {format!r}')
         fileformat.write_vocab(f"{prefix}.vocab", model, self.vocab)
 
     def load(self, path):

@@ -16,7 +16,7 @@ why GPT-2 split the text into words first (see regex_tokenizer.py).
 """
 
 from minbpe import encoder, training
-from minbpe.base import Tokenizer
+from minbpe.base import Tokenizer, check_training_text
 from minbpe.reference import get_stats, merge
 
 
@@ -26,6 +26,7 @@ class BasicTokenizer(Tokenizer):
 
         Training continues from the merges already learned (none for a new tokenizer).
         """
+        check_training_text(text)
         num_merges = self._merges_to_learn(vocab_size)
         ids = self.encode_ordinary(text)  # the text's bytes (merged as far as any earlier training goes)
         if reference:

@@ -12,6 +12,19 @@ A .model file is text, one item per line:
 
 `read_model` also reads "minbpe v1" files: ours from before v2, and the original minbpe's (raw pattern, special
 tokens, then merges to the end; bytes in their natural order). Line ends turned into CRLF read the same.
+
+`write_original_model` writes the original minbpe's v1 layout, so its `Tokenizer.load` reads the file:
+
+    minbpe v1
+    <the split pattern, raw; an empty line for BasicTokenizer>
+    <number of special tokens>
+    <text> <id>                 (one line per special token)
+    <a> <b>                     (merge i makes token 256 + i, to the end of the file)
+
+It holds only what the original can read back, so a tokenizer fits it when its bytes are in their natural order
+(not GPT-2's or GPT-4's permutation), its pattern is one line without whitespace at either end (the original
+strips the line), and each special token is one word (the original splits the line at whitespace). Anything
+else is a ValueError that says why, and nothing is written.
 """
 
 import unicodedata
@@ -60,6 +73,38 @@ def write_model(path, model: Model) -> None:
     lines.append(f"special {len(model.special_tokens)}")
     lines += [f"{token_id} {_quote(text)}" for text, token_id in model.special_tokens.items()]
     _write_text(path, "\n".join(lines) + "\n")
+
+
+def original_format_problem(model: Model) -> str | None:
+    """Why `model` cannot be saved in the original minbpe's v1 layout, or None when it can."""
+    if model.byte_ids != list(range(256)):
+        return "its single bytes are permuted (GPT-2/GPT-4's byte order), which v1 cannot record"
+    if model.pattern != model.pattern.strip() or any(c in model.pattern for c in "\r\n"):
+        return "its split pattern has a line break or whitespace at an end, which v1's pattern line loses"
+    for text in model.special_tokens:
+        if text.split() != [text]:
+            return f"its special token {text!r} is not one word (v1 splits the line at whitespace)"
+    expected = {pair: 256 + i for i, pair in enumerate(model.merges)}
+    if model.merges != expected:
+        return "its merges do not make tokens 256, 257, ... in order"
+    return None
+
+
+def write_original_model(path, model: Model) -> None:
+    """Write `model` in the original minbpe's v1 layout (atomically); ValueError if it does not fit (see the top)."""
+    if problem := original_format_problem(model):
+        raise ValueError(f"cannot save {path} in the original minbpe's v1 format: {problem}; save it as v2")
+    lines = [OLD_FORMAT, model.pattern, str(len(model.special_tokens))]
+    lines += [f"{text} {token_id}" for text, token_id in model.special_tokens.items()]
+    lines += [f"{a} {b}" for a, b in model.merges]
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+        try:  # e.g. a special token named like one of our own old v1's keywords
+            same = read_model(tmp) == model
+        except ValueError:
+            same = False
+        if not same:
+            raise ValueError(f"cannot save {path} in the original minbpe's v1 format: it would not read back the same")
 
 
 def write_vocab(path, model: Model, vocab: dict[int, bytes]) -> None:

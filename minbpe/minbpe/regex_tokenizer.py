@@ -8,8 +8,12 @@ merges the most frequent everywhere; encoding encodes each piece on its own, as 
 for the same reason as in basic.py: training.py (each distinct piece once, with its count) and encoder.py (each
 distinct piece encoded once and cached). The tests check that both give the same merges and ids.
 
-The patterns are tiktoken's, character for character (a test checks), and they see characters as
-tiktoken's engine does (unicode16.py).
+GPT2/GPT4/GPT4O_SPLIT_PATTERN are tiktoken's, character for character (a test checks): GPT2Tokenizer,
+GPT4Tokenizer and GPT4oTokenizer use them, for parity with tiktoken. MINBPE_GPT4_SPLIT_PATTERN is the original
+minbpe's GPT-4 pattern (karpathy/minbpe, regex.py), and RegexTokenizer's default, as in the lecture: it is
+tiktoken's cl100k pattern as it was when minbpe was written, without the later `\\s++$` alternative, so the
+two split differently only where text ends in whitespace after a newline ("a\\n  " -> "a", "\\n", "  " here;
+"a", "\\n  " in tiktoken's). All of them see characters as tiktoken's engine does (unicode16.py).
 """
 
 import re
@@ -20,7 +24,7 @@ import tiktoken
 
 import minbpe.reference  # the lecture's loops (`minbpe.reference`: the argument `reference` hides the short name)
 from minbpe import training, unicode16
-from minbpe.base import Tokenizer
+from minbpe.base import Tokenizer, check_text, check_training_text
 from minbpe.encoder import PieceEncoder
 from minbpe.ranks import ranks_from_merges
 
@@ -30,6 +34,10 @@ GPT2_SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{
 GPT4_SPLIT_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|"""
     r"""\s+(?!\S)|\s"""
+)
+# The original minbpe's GPT-4 pattern (karpathy/minbpe, regex.py): the RegexTokenizer default, as in the lecture.
+MINBPE_GPT4_SPLIT_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
 )
 # GPT-4o: words split at case changes (camelCase -> camel Case), contractions glued to their word.
 GPT4O_SPLIT_PATTERN = "|".join(
@@ -71,16 +79,20 @@ def ascii_version(pattern: str) -> re.Pattern | None:
         return None
 
 
-ASCII_SPLITS = {p: ascii_version(p) for p in (GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN)}
+ASCII_SPLITS = {
+    p: ascii_version(p)
+    for p in (GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, MINBPE_GPT4_SPLIT_PATTERN)
+}
 
 
 class RegexTokenizer(Tokenizer):
     accepts_pattern = True
 
     def __init__(self, pattern: str | None = None):
-        """pattern: the split regex (`regex` module syntax); GPT-4's by default."""
+        """pattern: the split regex (`regex` module syntax); by default the original minbpe's GPT-4 pattern
+        (MINBPE_GPT4_SPLIT_PATTERN), as in the lecture; GPT4_SPLIT_PATTERN is tiktoken's current one."""
         super().__init__()
-        self._set_pattern(GPT4_SPLIT_PATTERN if pattern is None else pattern)
+        self._set_pattern(MINBPE_GPT4_SPLIT_PATTERN if pattern is None else pattern)
 
     def _set_pattern(self, pattern: str) -> None:
         if not pattern:
@@ -98,6 +110,7 @@ class RegexTokenizer(Tokenizer):
 
     def split(self, text: str) -> list[str]:
         """The pieces of `text` that the pattern matches; merges never cross from one to the next."""
+        check_text(text)
         text = unicode16.valid_unicode(text)
         if self._ascii_split is not None and text.isascii():  # the fast path for English text
             return self._ascii_split.findall(text)
@@ -108,6 +121,7 @@ class RegexTokenizer(Tokenizer):
 
         Training continues from the merges already learned (none for a new tokenizer).
         """
+        check_training_text(text)
         num_merges = self._merges_to_learn(vocab_size)
         pieces = self.split(text)
         encode_piece = self._encoder.encode_piece  # its bytes, merged as far as any earlier training goes

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from minbpe import BasicTokenizer, RegexTokenizer, batch, encoder, reference, unicode16
 from minbpe.encoder import PieceEncoder, merge_by_rank, merge_by_scan, replay_merges
-from minbpe.regex_tokenizer import ASCII_SPLITS, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN
+from minbpe.regex_tokenizer import (
+    ASCII_SPLITS,
+    GPT2_SPLIT_PATTERN,
+    GPT4_SPLIT_PATTERN,
+    GPT4O_SPLIT_PATTERN,
+    MINBPE_GPT4_SPLIT_PATTERN,
+)
 from zero_to_hero.datasets import read_text
 
 POOL = batch.ProcessPoolExecutor
@@ -113,8 +119,15 @@ def test_ascii_split_on_every_ascii_character_in_context(pretrained, name):
             assert ours.encode_ordinary(text) == theirs.encode_ordinary(text), (code, context)
 
 
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_split_equals_the_unicode_split_for_the_original_minbpe_pattern(text):
+    pattern = MINBPE_GPT4_SPLIT_PATTERN
+    assert ASCII_SPLITS[pattern].findall(text) == unicode16.split(regex.compile(pattern), text)
+
+
 def test_the_ascii_split_is_for_ascii_text_and_known_patterns_only():
-    assert set(ASCII_SPLITS) == {GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN}
+    known = {GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, GPT4O_SPLIT_PATTERN, MINBPE_GPT4_SPLIT_PATTERN}
+    assert set(ASCII_SPLITS) == known
     assert RegexTokenizer().split("Ünïcode words") == ["Ünïcode", " words"]  # through `regex`: Ü is a letter
     assert RegexTokenizer(r"\p{L}+|\s+|.").split("café au") == ["café", " ", "au"]  # a custom pattern: `regex`
 

@@ -108,3 +108,46 @@ def test_a_broken_original_file_names_the_line(tmp_path, body, line, message):
         BasicTokenizer().load(path)
     assert str(error.value).startswith(f"{path}:{line}: ") and message in str(error.value)
     assert "original minbpe's v1 format" in str(error.value)
+
+
+# karpathy/minbpe, minbpe/regex.py: GPT4_SPLIT_PATTERN as the original defines it (reference data, written out).
+ORIGINAL_GPT4_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|"""
+    r"""\s+(?!\S)|\s+"""
+)
+
+
+@pytest.mark.parametrize(
+    "text, original, tiktokens",
+    [
+        ("hello world\n   ", ["hello", " world", "\n", "   "], ["hello", " world", "\n   "]),
+        ("a\n\n \t", ["a", "\n\n", " \t"], ["a", "\n\n \t"]),
+        ("x \n", ["x", " \n"], ["x", " \n"]),  # no whitespace after the newline: the same
+    ],
+)
+def test_regex_tokenizer_splits_as_the_original_and_gpt4_as_tiktoken(text, original, tiktokens):
+    """RegexTokenizer() uses the original minbpe's GPT-4 pattern (no `\\s++$`): on text ending in a newline and
+    whitespace it splits as the original does; GPT4Tokenizer keeps tiktoken's current cl100k pattern."""
+    import regex
+
+    assert RegexTokenizer().pattern == ORIGINAL_GPT4_PATTERN
+    assert regex.findall(ORIGINAL_GPT4_PATTERN, text) == original == RegexTokenizer().split(text)
+    gpt4 = GPT4Tokenizer()
+    assert gpt4.pattern == tiktoken.get_encoding("cl100k_base")._pat_str
+    assert gpt4.split(text) == tiktokens
+    assert gpt4.encode_ordinary(text) == tiktoken.get_encoding("cl100k_base").encode_ordinary(text)
+    trained = RegexTokenizer()
+    trained.train(("ab\n  " * 3 + "ab ab\n \n") * 5 + text, 256 + 6)
+    pieces = [list(piece.encode()) for piece in regex.findall(ORIGINAL_GPT4_PATTERN, text)]
+    assert trained.encode_ordinary(text) == [i for piece in pieces for i in _apply(trained.merges, piece)]
+
+
+def _apply(merges, ids):
+    """The original's _encode_chunk: merge the pair with the lowest merge index until none is left."""
+    while len(ids) >= 2:
+        pairs = list(zip(ids, ids[1:], strict=False))
+        pair = min(pairs, key=lambda p: merges.get(p, float("inf")))
+        if pair not in merges:
+            break
+        ids = minbpe.base.merge(ids, pair, merges[pair])
+    return ids
