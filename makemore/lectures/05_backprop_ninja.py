@@ -272,7 +272,7 @@ assert torch.allclose(row0, probs0 - F.one_hot(Yb[0], vocab_size))  # softmax mi
 print(f"dlogits[0, {target0}] * n = {row0[target0]:.4f} = p - 1 = {probs0[target0]:.4f} - 1; sum of dlogits[0]: "
       f"{dlogits[0].sum().item():.3g}")  # fmt: skip
 lecture.result("dlogits0_at_target", row0[target0].item(), lecture=-0.9835)
-lecture.result("dlogits0_p_minus_1", (probs0[target0] - 1).item(), lecture=-0.9835)
+lecture.result("dlogits0_p_target", probs0[target0].item(), lecture=0.0165)
 lecture.result("dlogits0_sum", abs(dlogits[0].sum().item()), lecture=1.3970e-09, fmt=".2g")
 
 fig, ax = plt.subplots(figsize=(8, 3))
