@@ -12,6 +12,7 @@
 # VS Code (or `python -m zero_to_hero.notebooks nanogpt/lectures/07_gpt.py` from the repository root).
 
 # %%
+import itertools
 import math
 import time
 
@@ -80,6 +81,28 @@ assert encode("hii there") == [46, 47, 47, 1, 58, 46, 43, 56, 43]  # the lecture
 # the package's Tokenizer is the same table
 tokenizer = Tokenizer("char", "".join(chars))
 assert tokenizer.encode("hii there") == encode("hii there") and tokenizer.decode(encode(text[:1000])) == text[:1000]
+
+# %% [markdown]
+# ### The trade-off: characters vs sub-word tokens (tiktoken)
+#
+# The lecture's aside: GPT-2 encodes "hii there" as three tokens from a vocabulary of 50,257, where we use
+# nine from a vocabulary of 65. A bigger vocabulary buys shorter sequences: the same text is about 3.3×
+# fewer GPT-2 tokens than characters, so a context of the same length sees more text, at the price of a
+# much larger embedding table and output layer. We keep characters; lecture 8 builds the GPT-2 tokenizer.
+
+# %%
+import tiktoken
+
+gpt2_encoding = tiktoken.get_encoding("gpt2")  # offline: TIKTOKEN_CACHE_DIR must hold its files
+hii_there = gpt2_encoding.encode("hii there")
+print(f"GPT-2 vocabulary: {gpt2_encoding.n_vocab:,} tokens; 'hii there' -> {hii_there}")
+print([gpt2_encoding.decode([i]) for i in hii_there])
+gpt2_tokens = len(gpt2_encoding.encode_ordinary(text))
+print(f"tiny shakespeare: {len(text):,} characters, {gpt2_tokens:,} GPT-2 tokens ({len(text) / gpt2_tokens:.2f} each)")
+lecture.result("gpt2_vocab", gpt2_encoding.n_vocab, lecture=50257)
+lecture.result("gpt2_hii_there", ",".join(map(str, hii_there)), lecture="71,4178,612")
+lecture.result("chars_total", len(text), lecture=1115394)
+lecture.result("gpt2_tokens_total", gpt2_tokens, lecture="338025 (nanoGPT's prepare.py: 301966 train + 36059 val)")
 
 # %% [markdown]
 # ### The whole text as one tensor, split 90/10
@@ -518,12 +541,16 @@ stages["ffwd"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_
 # %% [markdown]
 # ## Residual connections
 #
-# A transformer repeats communicate-then-compute in blocks. Stacked naively (three blocks) the network
-# gets deep and hard to optimise. Residual connections fix that: each block *adds* its output to a
-# stream `x = x + block(x)`, so gradients flow straight from the loss back to the input through the
-# additions, and the blocks start out contributing little and grow in. Each branch ends in a projection
-# back into the stream (`proj` above, and the MLP's second Linear), and the MLP becomes 4× wider inside,
-# as in the paper.
+# A transformer repeats communicate-then-compute in blocks. Stacked naively, `x = ffwd(sa(x))` three
+# times, the network gets deep, and the lecture's loss stopped improving: a deep stack of plain layers is
+# hard to optimise, because the gradient reaching the first layers has passed through every layer above.
+# Residual connections fix that: each block *adds* its output to a stream `x = x + block(x)`, so
+# gradients flow straight from the loss back to the input through the additions, and the blocks start
+# out contributing little and grow in. Each branch ends in a projection back into the stream (`proj`
+# above, and the MLP's second Linear), and the MLP becomes 4× wider inside, as in the paper.
+#
+# Below, the same three blocks (same parameters, same batches, same steps) are trained twice: once
+# stacked plainly (`residual=False`), once with the residual stream.
 
 
 # %%
@@ -546,22 +573,34 @@ class FeedForward(nn.Module):
 class Block(nn.Module):
     """Communication (attention) then computation (MLP), each added to the residual stream."""
 
-    def __init__(self, n_embd, n_head, block_size, dropout=0.0, norm=None, activation=nn.ReLU):
+    def __init__(self, n_embd, n_head, block_size, dropout=0.0, norm=None, activation=nn.ReLU, residual=True):
         super().__init__()
         self.sa = MultiHeadAttention(n_embd, n_head, block_size, dropout)
         self.ffwd = FeedForward(n_embd, dropout, activation)
         self.ln1 = norm(n_embd) if norm else nn.Identity()
         self.ln2 = norm(n_embd) if norm else nn.Identity()
+        self.residual = residual
 
     def forward(self, x):
+        if not self.residual:  # the naive stack: each layer's output replaces its input
+            return self.ffwd(self.ln2(self.sa(self.ln1(x))))
         x = x + self.sa(self.ln1(x))
         return x + self.ffwd(self.ln2(x))
 
 
 torch.manual_seed(1337)
+body = nn.Sequential(*[Block(n_embd, 4, block_size, residual=False) for _ in range(3)])
+model = LanguageModel(body, n_embd, block_size)
+no_residual = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
+
+torch.manual_seed(1337)
 body = nn.Sequential(*[Block(n_embd, 4, block_size) for _ in range(3)])
 model = LanguageModel(body, n_embd, block_size)
 stages["residual"] = train(model, stage_steps, learning_rate=1e-3, block_size=block_size)
+print(
+    f"three blocks, val loss: {no_residual['val']:.4f} stacked plainly, {stages['residual']['val']:.4f} with residuals"
+)
+lecture.result("stage_no_residual", no_residual["val"], lecture="- (stalls)")
 
 # %% [markdown]
 # ## LayerNorm and its relationship to batchnorm
@@ -573,6 +612,43 @@ stages["residual"] = train(model, stage_steps, learning_rate=1e-3, block_size=bl
 # uses) — with the *biased* variance (divide by C, not C−1); the lecture's quick version used `x.var()`,
 # the unbiased one, which is slightly off. Today's transformers apply it *before* each branch
 # ("pre-norm", `x + sa(ln1(x))`), unlike the original paper, and once more before the logits (`ln_f`).
+#
+# The lecture gets there from lecture 4's batch norm by changing one number. Batch norm takes its mean and
+# variance down each *column* (dim 0: one feature over the 32 examples of the batch); layer norm takes them
+# along each *row* (dim 1: the 100 features of one example). With the lecture's seed and its quick version
+# (unbiased `x.var()`, no running buffers), each normalises its own direction to mean 0, std 1 and leaves
+# the other one alone:
+
+
+# %%
+def normalise(x, dim, eps=1e-5):
+    """The lecture's BatchNorm1d (dim=0) / LayerNorm1d (dim=1) in training mode, with gamma=1, beta=0."""
+    xmean = x.mean(dim, keepdim=True)
+    xvar = x.var(dim, keepdim=True)  # unbiased, as the lecture wrote it
+    return (x - xmean) / torch.sqrt(xvar + eps)
+
+
+lecture_stats = {  # the lecture's printouts: x[:,0].mean(), x[:,0].std(), x[0,:].mean(), x[0,:].std()
+    "batchnorm": ("7.4506e-09", "1.0000", "0.0411", "1.0431"),
+    "layernorm": ("0.1469", "0.8803", "-9.5367e-09", "1.0000"),
+}
+for name, dim in (("batchnorm", 0), ("layernorm", 1)):
+    torch.manual_seed(1337)
+    x = normalise(torch.randn(32, 100), dim)  # a batch of 32 vectors of 100 features
+    column, row = x[:, 0], x[0, :]
+    print(f"{name}: x[:, 0] (one feature, all examples) mean {column.mean():.4f} std {column.std():.4f}")
+    print(f"{name}: x[0, :] (one example, all features) mean {row.mean():.4f} std {row.std():.4f}")
+    ours = (column.mean(), column.std(), row.mean(), row.std())
+    keys = ("column_mean", "column_std", "row_mean", "row_std")
+    for key, value, theirs in zip(keys, ours, lecture_stats[name], strict=True):
+        # a mean over the normalised direction is float32 rounding (~1e-8): printed in full, as the lecture's
+        lecture.result(f"{name}_{key}", value, lecture=theirs, fmt=".4e" if "e-" in theirs else ".4f")
+
+
+# %% [markdown]
+# (A mean printed as 0.0000 or -0.0000 is ~1e-8, float32 rounding; the RESULT lines show it in full.) In the model,
+# layer norm is a module with learned `weight` and `bias` (the lecture's gamma and beta), normalising the
+# last dimension of every (B, T, C) activation, i.e. each token's C channels:
 
 
 # %%
@@ -665,7 +741,9 @@ print(decode(gpt.generate(torch.zeros((1, 1), dtype=torch.long), max_new_tokens=
 # Every stage up to LayerNorm trained for the same number of steps on the same batches, its val loss
 # averaged over the same batches; the last row is the scaled-down model above. The lecture trained its
 # stages for 5,000 steps (and the last one, 10.8M parameters, on a GPU), so ours sit a little above,
-# but each piece helps in the same order.
+# but each piece helps in the same order. Fast mode's 150 steps are too few for the last two pieces:
+# LayerNorm overtakes the plain residual stack only after some 400-500 steps (at 250 steps it is still
+# 0.025 behind, at 400 0.002), and the toy scaled model trains 100 steps; a NOTE line says so below.
 
 # %%
 lecture_stage_val = {
@@ -681,6 +759,14 @@ print(f"{'stage':<10} {'train':>7} {'val':>7} {'lecture val':>12}")
 for name, losses in stages.items():
     print(f"{name:<10} {losses['train']:7.4f} {losses['val']:7.4f} {lecture_stage_val[name]:12}")
     lecture.result(f"stage_{name}", losses["val"], lecture=lecture_stage_val[name])
+names = list(stages)
+for before, after in itertools.pairwise(names):  # each piece helped in the lecture: say where ours cannot show it yet
+    if stages[after]["val"] >= stages[before]["val"]:
+        print(
+            f"NOTE {'fast mode' if lecture.fast else 'this run'} cannot show what {after} buys over {before} "
+            f"({stages[after]['val']:.4f} vs {stages[before]['val']:.4f}): too few steps; the full run shows it "
+            "(python lectures/07_gpt.py; the README's stage table)"
+        )
 
 fig, ax = plt.subplots(figsize=(7, 3.2))
 positions = range(len(stages))
