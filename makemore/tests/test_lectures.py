@@ -556,7 +556,7 @@ def test_exercises_02_wrong_answers_name_the_value(tmp_path):
         "E05 F.cross_entropy": "wrong",
     }, stdout
     assert "row P3['..'] sums to 2.000000, not 1" in stdout
-    assert re.search(r"logits\[0, \d+\] for context '\S\S': yours -?\d+\.\d{4}, expected -?\d+\.\d{4}", stdout)
+    assert re.search(r"logits\[\d+, \d+\] for context '\S\S': yours -?\d+\.\d{4}, expected -?\d+\.\d{4}", stdout)
     assert "hint: the second one-hot starts at input 27" in stdout
     assert re.search(r"logits \+ 100: yours nan, expected \d\.\d{6}", stdout)
 
