@@ -567,6 +567,64 @@ except ValueError as e:
     print(e)
 
 # %% [markdown]
+# **Why a model stops.** In training, documents are joined with `<|endoftext|>` between them, so the model
+# learns to predict it where a document ends. Generation is a loop that samples the next token until it
+# samples that id (or runs out of budget). The smallest model that shows this needs no training: a table of
+# which GPT-2 token followed which in three short documents (a bigram model, lecture 2's idea, on GPT-2's
+# tokens). It learned that a document's last token is followed by 50256, and sampling from it stops there.
+
+# %%
+import random
+from collections import Counter, defaultdict
+
+documents = [
+    "The tokenizer is a separate stage.",
+    "It has its own training set.",
+    "The model only ever sees the tokens.",
+]
+eot = gpt2.special_tokens["<|endoftext|>"]
+training_text = "".join(d + "<|endoftext|>" for d in documents)
+training_ids = gpt2.encode(training_text, allowed_special={"<|endoftext|>"})
+assert training_ids == tiktoken_gpt2.encode(training_text, allowed_special={"<|endoftext|>"})
+positions = [i for i, t in enumerate(training_ids) if t == eot]
+print(f"{len(training_ids)} tokens; <|endoftext|> = {eot} at positions {positions}")
+
+next_counts = defaultdict(Counter)  # token -> Counter of the tokens seen right after it
+for current, following in zip(training_ids, training_ids[1:], strict=False):
+    next_counts[current][following] += 1
+
+
+def generate(prompt_ids, rng, max_new_tokens=50):
+    """Sample from the table until <|endoftext|> comes up (not emitted) or the budget runs out."""
+    ids = list(prompt_ids)
+    for _ in range(max_new_tokens):
+        choices = next_counts[ids[-1]]
+        token = rng.choices(list(choices), weights=list(choices.values()))[0]
+        if token == eot:
+            return ids, True
+        ids.append(token)
+    return ids, False
+
+
+rng = random.Random(8)
+for prompt in ["The", "It"]:
+    ids, stopped = generate(gpt2.encode(prompt), rng)
+    print(f"{prompt!r} -> {gpt2.decode(ids)!r}: {'sampled <|endoftext|>, stopped' if stopped else 'out of budget'}")
+    assert stopped
+lecture.result("generation_stops_on", eot, lecture=50256)
+
+# %% [markdown]
+# That is also why a chat model may halt, or behave oddly, when asked to print the string "<|endoftext|>":
+# if a serving stack encodes that text as the special token (as `allowed_special="all"` does), the model sees
+# an end of document in the middle of its input. Encoded as ordinary text, it is just a few harmless tokens:
+
+# %%
+print("as the special token:", gpt2.encode("<|endoftext|>", allowed_special="all"))
+as_text = gpt2.encode_ordinary("<|endoftext|>")
+print("as ordinary text:    ", as_text, [gpt2.decode([i]) for i in as_text])
+lecture.result("endoftext_as_text_tokens", len(as_text), lecture="-")
+
+# %% [markdown]
 # Adding a special token to a trained tokenizer is one line. The model then needs model surgery: one more row
 # in the embedding table, and one more output in the final layer.
 
@@ -803,6 +861,39 @@ for text in [prompt, prompt + " "]:
     ids = gpt2.encode(text)
     print(f"{text!r:45} -> ... {ids[-3:]} {show(gpt2, text)[-3:]}")
 lecture.result("trailing_space_token", gpt2.encode(prompt + " ")[-1], lecture=220)
+
+# %% [markdown]
+# **Unstable tokens.** The same problem in general: a prompt that ends inside what would be one token. GPT-4
+# writes ".DefaultCellStyle" as the single token 98518, so in training the model saw that token and never
+# ".Default" + "Cell" + "St" + "y". A prompt ".DefaultCellSty" puts the model at a boundary it never saw, and
+# it cannot easily finish the word (in the lecture, the playground's completion ended at once). The same at
+# smaller scale: "http:" ends on ":" where text almost always had the one token "://". tiktoken's Rust code has
+# a whole section on such "unstable tokens" for completion APIs. A prompt is stable when its tokens are a
+# prefix of the tokens of any continuation; for these it is not:
+
+# %%
+
+
+def is_prefix(short, long):
+    return long[: len(short)] == short
+
+
+for tokenizer, name, full, prompts in [
+    (gpt4, "GPT-4", ".DefaultCellStyle", [".DefaultCell", ".DefaultCellSty"]),
+    (gpt2, "GPT-2", "http://", ["http", "http:", "http:/"]),
+]:
+    print(f"{name}: {full!r} -> {tokenizer.encode(full)} {show(tokenizer, full)}")
+    for text in prompts:
+        ids = tokenizer.encode(text)
+        verdict = "stable" if is_prefix(ids, tokenizer.encode(full)) else "UNSTABLE: a boundary the full text never has"
+        print(f"    prompt {text!r:18} -> {ids} {show(tokenizer, text)}  {verdict}")
+lecture.result("defaultcellsty_gpt4", "+".join(map(repr, show(gpt4, ".DefaultCellSty"))), lecture="-")
+lecture.result("http_colon_gpt2", ",".join(map(str, gpt2.encode("http:"))), lecture="-")
+lecture.result("http_full_gpt2", ",".join(map(str, gpt2.encode("http://"))), lecture="-")
+
+unstable = sum(not is_prefix(gpt4.encode(word[:cut]), gpt4.encode(word)) for cut in range(1, len(word)))
+print(f"{unstable} of the {len(word) - 1} proper prefixes of {word!r} are unstable under GPT-4")
+lecture.result("defaultcellstyle_unstable_prefixes", f"{unstable}/{len(word) - 1}", lecture="-")
 
 # %% [markdown]
 # **SolidGoldMagikarp.** The tokenizer's training text (with a Reddit user of that name) differed from the

@@ -4,9 +4,9 @@
 # The minbpe exercise in four steps. Fill in every function whose body is `raise NotImplementedError  # YOUR CODE`,
 # then run the file: `python lectures/exercises_08.py` (from `minbpe/`), or run all cells as a notebook. The
 # checker at the end compares your functions with this package, and with tiktoken for step 3, on strings you
-# have not seen. For each function it prints "not done", "wrong", "error (...)" or "right". Every function is
-# checked on its own: a later step uses your earlier functions only where it says so, and otherwise gets the
-# package's.
+# have not seen. For each function it prints "not done", "wrong" (then the input that failed, the first value
+# that differs, and a hint), "error (...)" or "right". Every function is checked on its own: a later step uses
+# your earlier functions only where it says so, and otherwise gets the package's.
 #
 # 1. A Basic tokenizer: count pairs, merge a pair, train, encode, decode. Try it on `taylorswift.txt` and
 #    read the tokens it learns.
@@ -161,72 +161,136 @@ def corpus(n_words: int) -> str:
     return " ".join(rng.choices(WORDS, weights=range(len(WORDS), 0, -1), k=n_words)) + " 안녕 😉 café"
 
 
-def most_frequent_each_time(merges, chunks, vocab_size) -> bool:
+def first_difference(yours, expected) -> str:
+    """Where two id lists (or dicts, or strings) first differ, in a few words."""
+    if isinstance(expected, dict):
+        for key in expected:
+            if key not in yours or yours[key] != expected[key]:
+                return f"at key {key!r}: yours {yours.get(key, '(missing)')!r}, expected {expected[key]!r}"
+        extra = next(iter(set(yours) - set(expected)))
+        return f"an extra key {extra!r} = {yours[extra]!r}"
+    for i, (a, b) in enumerate(zip(yours, expected, strict=False)):
+        if a != b:
+            return f"at index {i}: yours {a!r}, expected {b!r}"
+    return f"lengths differ: yours {len(yours)}, expected {len(expected)}"
+
+
+def compare(why, call: str, yours, expected, hint: str) -> bool:
+    """True if equal; otherwise note the input (as a call), the first difference and the hint in `why`."""
+    if yours == expected:
+        return True
+    if not isinstance(yours, type(expected)) and not (isinstance(expected, list) and isinstance(yours, list)):
+        why.append(f"{call} returned a {type(yours).__name__}, expected a {type(expected).__name__}: {expected!r}")
+    else:
+        why.append(f"{call}: {first_difference(yours, expected)}")
+    why.append(f"hint: {hint}")
+    return False
+
+
+def short(x, limit=60) -> str:
+    """repr(x), cut to `limit` characters."""
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def most_frequent_each_time(why, merges, chunks, vocab_size) -> bool:
     """True when `merges` is a valid training result: ids 256.. in order, each pair a most frequent one."""
     if list(merges.values()) != list(range(256, vocab_size)):
+        why.append(f"the new ids are {short(list(merges.values()))}, expected 256, 257, ..., {vocab_size - 1}")
+        why.append("hint: one merge per new id, vocab_size - 256 of them, numbered in the order they are learned")
         return False
     chunks = [list(c) for c in chunks]
-    for pair, new_id in merges.items():
+    for step, (pair, new_id) in enumerate(merges.items()):
         counts = {}
         for ids in chunks:
             reference.get_stats(ids, counts)
         if not counts or counts.get(pair, 0) != max(counts.values()):
+            best = max(counts, key=counts.get)
+            why.append(
+                f"merge {step} ({pair} -> {new_id}): that pair occurs {counts.get(pair, 0)} times at that point, "
+                f"but {best} occurs {counts[best]} times"
+            )
+            why.append("hint: after each merge, count the pairs again in the merged ids and take the most frequent")
             return False
         chunks = [reference.merge(ids, pair, new_id) for ids in chunks]
     return True
 
 
-def check_get_stats():
+def check_get_stats(why):
     for _ in range(50):
         ids = [rng.randrange(5) for _ in range(rng.randint(0, 30))]
         expected = {}
         reference.get_stats(ids, expected)
-        if get_stats(list(ids)) != expected:
+        hint = "count every adjacent pair (ids[i], ids[i + 1]), overlapping ones too: zip(ids, ids[1:])"
+        if not compare(why, f"get_stats({ids})", get_stats(list(ids)), expected, hint):
             return False
     return True
 
 
-def check_merge():
+def check_merge(why):
     cases = [([1, 1, 1], (1, 1)), ([1, 2, 1, 2, 2], (1, 2)), ([], (1, 2)), ([3], (3, 3))]
     cases += [
         ([rng.randrange(4) for _ in range(rng.randint(0, 30))], (rng.randrange(4), rng.randrange(4))) for _ in range(50)
     ]
-    return all(merge(list(ids), pair, 99) == reference.merge(ids, pair, 99) for ids, pair in cases)
+    hint = "where the pair matches, emit new_id and skip both (i += 2); else emit ids[i] (i += 1); mind the last one"
+    return all(
+        compare(why, f"merge({ids}, {pair}, 99)", merge(list(ids), pair, 99), reference.merge(ids, pair, 99), hint)
+        for ids, pair in cases
+    )
 
 
-def check_train_basic():
+def check_train_basic(why):
     text, size = corpus(300), 256 + 25
-    return most_frequent_each_time(train_basic(text, size), [text.encode("utf-8")], size)
+    return most_frequent_each_time(why, train_basic(text, size), [text.encode("utf-8")], size)
 
 
-def check_encode_basic():
+def check_encode_basic(why):
     tokenizer = BasicTokenizer()
     tokenizer.train(corpus(300), 256 + 40)
-    return all(encode_basic(s, dict(tokenizer.merges)) == tokenizer.encode(s) for s in hidden_texts(30))
+    hint = "repeatedly merge the pair with the lowest new id (the earliest learned), until no pair of ids is in merges"
+    merges = dict(tokenizer.merges)
+    return all(
+        compare(why, f"encode_basic({short(s)}, merges)", encode_basic(s, merges), tokenizer.encode(s), hint)
+        for s in hidden_texts(30)
+    )
 
 
-def check_decode_basic():
+def check_decode_basic(why):
     tokenizer = BasicTokenizer()
     tokenizer.train(corpus(300), 256 + 40)
     sequences = [tokenizer.encode(s) for s in hidden_texts(20)] + [[128], [0xE4, 0xB8], [104, 0xFF, 105]]
     sequences += [[rng.randrange(tokenizer.size) for _ in range(rng.randint(0, 10))] for _ in range(30)]
-    return all(decode_basic(list(ids), dict(tokenizer.merges)) == tokenizer.decode(ids) for ids in sequences)
+    hint = 'join all the bytes first, then .decode("utf-8", errors="replace"): one token can hold half a character'
+    merges = dict(tokenizer.merges)
+    return all(
+        compare(why, f"decode_basic({ids}, merges)", decode_basic(list(ids), merges), tokenizer.decode(ids), hint)
+        for ids in sequences
+    )
 
 
-def check_split():
-    return all(split(s) == regex.findall(GPT4_SPLIT_PATTERN, s) for s in hidden_texts(50))
+def check_split(why):
+    hint = "regex.findall(pattern, text) (the `regex` module, not `re`)"
+    return all(
+        compare(why, f"split({short(s)})", split(s), regex.findall(GPT4_SPLIT_PATTERN, s), hint)
+        for s in hidden_texts(50)
+    )
 
 
-def check_train_regex():
+def check_train_regex(why):
     text, size = corpus(300), 256 + 25
     chunks = [piece.encode("utf-8") for piece in regex.findall(GPT4_SPLIT_PATTERN, text)]
-    return most_frequent_each_time(train_regex(text, size), chunks, size)
+    return most_frequent_each_time(why, train_regex(text, size), chunks, size)
 
 
-def check_encode_regex():
+def check_encode_regex(why):
     tokenizer = RegexTokenizer()
     tokenizer.train(corpus(300), 256 + 40)
-    return all(encode_regex(s, dict(tokenizer.merges)) == tokenizer.encode(s) for s in hidden_texts(30))
+    hint = "encode each piece of split(text) on its own as encode_basic does, then join the ids"
+    merges = dict(tokenizer.merges)
+    return all(
+        compare(why, f"encode_regex({short(s)}, merges)", encode_regex(s, merges), tokenizer.encode(s), hint)
+        for s in hidden_texts(30)
+    )
 
 
 _gpt4 = {}
@@ -239,33 +303,45 @@ def gpt4():
     return _gpt4["ours"], _gpt4["tiktoken"]
 
 
-def check_byte_shuffle():
+def check_byte_shuffle(why):
     ours, encoding = gpt4()
-    return list(byte_shuffle(dict(encoding._mergeable_ranks))) == ours.byte_ids
+    hint = "GPT-4 numbers the single bytes in its own order: byte_ids[b] = ranks[bytes([b])]"
+    return compare(why, "byte_shuffle(ranks)", list(byte_shuffle(dict(encoding._mergeable_ranks))), ours.byte_ids, hint)
 
 
-def check_recover_merges():
+def check_recover_merges(why):
     ours, encoding = gpt4()
-    return dict(recover_merges(dict(encoding._mergeable_ranks))) == ours.merges
-
-
-def check_encode_gpt4():
-    ours, encoding = gpt4()
-    return all(
-        encode_gpt4(s, dict(ours.merges), list(ours.byte_ids)) == encoding.encode_ordinary(s) for s in hidden_texts(40)
+    hint = "split each token by re-running the lowest-rank merging on its own bytes with ranks below its rank"
+    return compare(
+        why, "recover_merges(ranks)", dict(recover_merges(dict(encoding._mergeable_ranks))), ours.merges, hint
     )
 
 
-def check_decode_gpt4():
+def check_encode_gpt4(why):
+    ours, encoding = gpt4()
+    hint = "map bytes through byte_ids first, split with GPT4_SPLIT_PATTERN, merge the lowest-ranked pair first"
+    merges, byte_ids = dict(ours.merges), list(ours.byte_ids)
+    return all(
+        compare(
+            why, f"encode_gpt4({short(s)}, ...)", encode_gpt4(s, merges, byte_ids), encoding.encode_ordinary(s), hint
+        )
+        for s in hidden_texts(40)
+    )
+
+
+def check_decode_gpt4(why):
     ours, encoding = gpt4()
     sequences = [encoding.encode_ordinary(s) for s in hidden_texts(20)] + [[31495, 230], [15339, 9468, 1917]]
     sequences += [[rng.randrange(100_256) for _ in range(rng.randint(0, 8))] for _ in range(30)]
+    hint = 'a single-byte token id i is the byte b with byte_ids[b] == i; join the bytes, then errors="replace"'
+    merges, byte_ids = dict(ours.merges), list(ours.byte_ids)
     return all(
-        decode_gpt4(list(ids), dict(ours.merges), list(ours.byte_ids)) == encoding.decode(ids) for ids in sequences
+        compare(why, f"decode_gpt4({ids}, ...)", decode_gpt4(list(ids), merges, byte_ids), encoding.decode(ids), hint)
+        for ids in sequences
     )
 
 
-def check_encode_special():
+def check_encode_special(why):
     ours, encoding = gpt4()
     special = dict(ours.special_tokens)
     texts = [
@@ -279,12 +355,17 @@ def check_encode_special():
             try:
                 expected = encoding.encode(text, allowed_special=allowed)
             except ValueError:
-                expected = ValueError
+                expected = "ValueError"
             try:
                 got = encode_special(text, special, allowed, ours.encode_ordinary)
             except ValueError:
-                got = ValueError
-            if got != expected:
+                got = "ValueError"
+            hint = (
+                "a special token that is not allowed raises ValueError (as tiktoken does)"
+                if expected == "ValueError" or got == "ValueError"
+                else "split the text at the allowed special tokens; each becomes its id, the rest encode_ordinary"
+            )
+            if not compare(why, f"encode_special({text!r}, allowed_special={allowed!r})", got, expected, hint):
                 return False
     return True
 
@@ -305,5 +386,9 @@ for name, check in [
     ("step3 decode_gpt4", check_decode_gpt4),
     ("step4 encode_special", check_encode_special),
 ]:
-    exercises.check(name, check)
+    why = []  # what the check found, printed under a wrong answer: the input, the first difference, a hint
+    status = exercises.check(name, lambda check=check, why=why: check(why))
+    if not status.startswith("right"):
+        for line in why:
+            print(f"    {line}")
 exercises.summary()

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import tiktoken
 
 from zero_to_hero.lectures import parse_exercises, parse_results, run_walkthrough
 
@@ -50,6 +51,13 @@ EXPECTED = {
     "trailing_space_token": ("220", 0),
     "solidgoldmagikarp_gpt2": ("1", 0),
     "json_yaml_gpt4": ("122/72", 0),
+    # <|endoftext|> ends generation; unstable tokens (prompts that end inside a token)
+    "generation_stops_on": ("50256", 0),
+    "endoftext_as_text_tokens": ("7", 0),
+    "defaultcellsty_gpt4": ("'.Default'+'Cell'+'St'+'y'", 0),
+    "http_colon_gpt2": ("4023,25", 0),
+    "http_full_gpt2": ("4023,1378", 0),
+    "defaultcellstyle_unstable_prefixes": ("16/16", 0),
 }
 
 
@@ -71,6 +79,25 @@ def test_walkthrough_quotes_the_lecture(walkthrough):
     assert results["compression_276"][1] == "1.27"
     assert results["gpt2_ranks_equal"][1] == "50257"
     assert results["trailing_space_token"][1] == "220"
+
+
+def test_walkthrough_unstable_tokens_agree_with_tiktoken(walkthrough):
+    """The ids the walkthrough prints are tiktoken's: a prompt ending in "http:" or ".DefaultCellSty" is not a
+    prefix of the tokens of the text it stops short of."""
+    _, results, _ = walkthrough
+    gpt2, gpt4 = tiktoken.get_encoding("gpt2"), tiktoken.get_encoding("cl100k_base")
+    assert results["http_colon_gpt2"][0] == ",".join(map(str, gpt2.encode("http:")))
+    assert results["http_full_gpt2"][0] == ",".join(map(str, gpt2.encode("http://")))
+    assert gpt4.encode(".DefaultCellStyle") == [98518]
+    assert results["defaultcellsty_gpt4"][0] == "+".join(repr(gpt4.decode([i])) for i in gpt4.encode(".DefaultCellSty"))
+
+
+def test_walkthrough_generation_halts_on_endoftext(walkthrough):
+    proc, _, _ = walkthrough
+    assert "<|endoftext|> = 50256 at positions [8, 16, 25]" in proc.stdout  # each of the three documents ends in it
+    assert proc.stdout.count("sampled <|endoftext|>, stopped") == 2
+    assert "'The' -> 'The tokenizer is a separate stage.'" in proc.stdout or "'The' -> 'The model only" in proc.stdout
+    assert "as the special token: [50256]" in proc.stdout
 
 
 def test_walkthrough_sentencepiece(walkthrough):  # sentencepiece is in the test extra
@@ -154,7 +181,7 @@ def filled_in(solutions: dict[str, str]) -> str:
     return source  # the solutions use names the checker's cell imports (reference, BasicTokenizer, ...)
 
 
-def run_exercises(tmp_path, source: str | None = None) -> dict[str, str]:
+def run_exercises(tmp_path, source: str | None = None, with_output: bool = False):
     path = EXERCISES
     if source is not None:
         path = tmp_path / "lectures" / EXERCISES.name
@@ -164,7 +191,7 @@ def run_exercises(tmp_path, source: str | None = None) -> dict[str, str]:
     status = parse_exercises(proc.stdout)
     assert len(status) == len(SOLUTIONS), proc.stdout
     assert re.search(rf"^\d+ of {len(SOLUTIONS)} exercises done$", proc.stdout, re.M), proc.stdout
-    return status
+    return (status, proc.stdout) if with_output else status
 
 
 def test_exercises_blank_are_not_done(tmp_path):
@@ -178,6 +205,32 @@ def test_exercises_solution_is_right(tmp_path):
 
 def test_exercises_wrong_fill_is_wrong(tmp_path):
     wrong = {**SOLUTIONS, "byte_shuffle": "return list(range(256))"}  # forgets that GPT-4 permutes the bytes
-    status = run_exercises(tmp_path, filled_in(wrong))
+    status, stdout = run_exercises(tmp_path, filled_in(wrong), with_output=True)
     assert status.pop("step3 byte_shuffle") == "wrong"
     assert all(s == "right" for s in status.values()), status
+    ranks = tiktoken.get_encoding("cl100k_base")._mergeable_ranks
+    first = next(b for b in range(256) if ranks[bytes([b])] != b)  # the first byte GPT-4 numbers differently
+    assert f"    byte_shuffle(ranks): at index {first}: yours {first}, expected {ranks[bytes([first])]}" in stdout
+    assert "    hint: GPT-4 numbers the single bytes in its own order: byte_ids[b] = ranks[bytes([b])]" in stdout
+
+
+def test_exercises_buggy_merge_names_the_input_and_the_first_difference(tmp_path):
+    """A merge that steps one position after a match, so [1, 1, 1] with (1, 1) gives [99, 99, 1], not [99, 1]."""
+    buggy = (
+        "out, i = [], 0\n"
+        "while i < len(ids):\n"
+        "    if i < len(ids) - 1 and (ids[i], ids[i + 1]) == pair:\n"
+        "        out.append(new_id)\n"
+        "    else:\n"
+        "        out.append(ids[i])\n"
+        "    i += 1\n"
+        "return out"
+    )
+    status, stdout = run_exercises(tmp_path, filled_in({**SOLUTIONS, "merge": buggy}), with_output=True)
+    assert status.pop("step1 merge") == "wrong"
+    assert all(s == "right" for s in status.values()), status
+    lines = stdout.splitlines()
+    at = lines.index("EXERCISE step1 merge: wrong")
+    assert lines[at + 1] == "    merge([1, 1, 1], (1, 1), 99): at index 1: yours 99, expected 1"
+    assert lines[at + 2].startswith("    hint: where the pair matches, emit new_id and skip both (i += 2)")
+    assert lines[at + 3].startswith("EXERCISE step1 train_basic: right")  # nothing is printed under a right one
