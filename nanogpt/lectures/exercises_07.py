@@ -369,7 +369,10 @@ def check_addition_model(why):
         prompt, expected = format_problem(a, b)
         why.append(f"{accuracy:.1%} of the held-out sums right, below {TARGET_ACCURACY:.0%}")
         why.append(f"the first wrong one: {prompt!r} -> {answer!r}, expected {expected!r} ({a} + {b} = {a + b})")
-        why.append("hint (the video's): write the sum's digits in reverse order, as addition makes them right to left")
+        why.append(
+            "hint: write the sum's digits in reverse order, as the video suggests (addition makes them right to left); "
+            "already reversed? try a wider model or another learning rate"
+        )
         return False
     return True
 
