@@ -23,6 +23,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -30,11 +31,13 @@ import numpy as np
 
 from zero_to_hero import UserError, run_main
 from zero_to_hero.encodings import get_encoding
-from zero_to_hero.files import atomic_path, prepare_out_dir, write_json
+from zero_to_hero.files import atomic_path, hold_folder, prepare_out_dir, write_json
 from zero_to_hero.progress import format_duration
 
 EOT = 50256  # <|endoftext|>
 VOCAB_SIZE = 50257
+MAX_SHARD_TOKENS = 1 << 31  # 4 GiB of uint16 per shard, held in memory while it fills (build-nanogpt: 100M)
+SHARD_FILES = "*_[0-9][0-9][0-9][0-9][0-9][0-9].bin"
 
 
 def read_pieces(path: Path, piece_chars: int):
@@ -52,9 +55,15 @@ def read_pieces(path: Path, piece_chars: int):
     except UnicodeDecodeError as e:
         raise UserError(f"{path} is not UTF-8 text ({e})") from None
     except OSError as e:
-        raise UserError(f"cannot read {path} ({e.strerror})") from None
+        raise _unreadable(path, e) from None
     if piece:
         yield "".join(piece)
+
+
+def _unreadable(path, error: OSError) -> UserError:
+    """`cannot read <path> (permission denied)`: the reason in words, for any OSError while reading an input."""
+    reason = (error.strerror or str(error)).lower()
+    return UserError(f"cannot read {path} ({reason})")
 
 
 class Corpus:
@@ -106,35 +115,53 @@ class Corpus:
                     yield i == 0, piece
 
     def _jsonl(self, path):
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                self.bytes_read += len(line.encode("utf-8"))
-                if not line.strip():
-                    continue
-                try:
-                    text = json.loads(line)[self.text_key]
-                except (json.JSONDecodeError, KeyError, TypeError) as e:
-                    raise UserError(
-                        f"{path}, line {n}: no {self.text_key!r} field ({type(e).__name__}); set --text_key"
-                    ) from None
-                if not isinstance(text, str):
-                    raise UserError(f"{path}, line {n}: {self.text_key!r} is not a string")
-                yield text
+        try:
+            with open(path, "rb") as f:  # bytes, decoded line by line: a bad byte is named with its line
+                for n, raw in enumerate(f, start=1):
+                    self.bytes_read += len(raw)
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        raise UserError(f"{path}, line {n}: not UTF-8 text ({e.reason})") from None
+                    if not line.strip():
+                        continue
+                    try:
+                        text = json.loads(line)[self.text_key]
+                    except (json.JSONDecodeError, KeyError, TypeError) as e:
+                        raise UserError(
+                            f"{path}, line {n}: no {self.text_key!r} field ({type(e).__name__}); set --text_key"
+                        ) from None
+                    if not isinstance(text, str):
+                        kind = type(text).__name__
+                        raise UserError(f"{path}, line {n}: {self.text_key!r} is not a string ({kind})")
+                    yield text
+        except OSError as e:
+            raise _unreadable(path, e) from None
 
     def _parquet(self, path):
         import pyarrow.parquet as pq
 
         try:
             table = pq.ParquetFile(path)
+        except PermissionError as e:
+            raise _unreadable(path, e) from None
         except Exception as e:  # pyarrow's errors: not a Parquet file, truncated...
             raise UserError(f"{path} is not a Parquet file ({type(e).__name__})") from None
         if self.text_key not in table.schema_arrow.names:
             raise UserError(f"{path} has no column {self.text_key!r} (columns: {', '.join(table.schema_arrow.names)})")
+        kind = table.schema_arrow.field(self.text_key).type
+        if str(kind) not in ("string", "large_string", "string_view"):
+            raise UserError(f"{path}: column {self.text_key!r} holds {kind}, not text; set --text_key to a text column")
         rows = max(table.metadata.num_rows, 1)
         size = path.stat().st_size
-        for batch in table.iter_batches(batch_size=1024, columns=[self.text_key]):
-            self.bytes_read += size * batch.num_rows // rows
-            yield from (text for text in batch.column(0).to_pylist() if text is not None)
+        try:
+            for batch in table.iter_batches(batch_size=1024, columns=[self.text_key]):
+                self.bytes_read += size * batch.num_rows // rows
+                yield from (text for text in batch.column(0).to_pylist() if text is not None)
+        except OSError as e:
+            raise _unreadable(path, e) from None
+        except Exception as e:  # pyarrow's errors on a damaged file
+            raise UserError(f"{path}: cannot read its rows ({type(e).__name__}: {e})"[:300]) from None
 
     def jobs(self, skip_documents: int = 0):
         """(document index, starts the document, text), from document `skip_documents` on."""
@@ -164,10 +191,21 @@ def hf_documents(path: str, name: str | None, split: str, text_key: str):
         text = row.get(text_key)
         if text is None:
             raise UserError(f"dataset {path!r} has no {text_key!r} field (fields: {', '.join(row)}); set --text_key")
+        if not isinstance(text, str):
+            raise UserError(
+                f"dataset {path!r}: field {text_key!r} is a {type(text).__name__}, not text; set --text_key"
+            )
         yield text
 
 
 _encoding = None
+
+
+def _worker_init():
+    """Ctrl-C reaches every process of the terminal's group: the workers ignore it and the main process alone
+    stops (one line, exit 130), terminating the pool; SIGTERM, from that termination, ends a worker quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _encode(job):
@@ -190,6 +228,30 @@ def _batches(jobs, max_chars: int = 32 << 20, max_jobs: int = 4096):
             batch, chars = [], 0
     if batch:
         yield batch
+
+
+class _writing:
+    """Turns an OSError while writing `path` (a full disk, a quota, a folder gone) into one line."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, OSError):
+            reason = (error.strerror or str(error)).lower()
+            raise UserError(
+                f"cannot write {self.path} ({reason}); the shards finished so far are kept: free some space "
+                "and run the same command again to continue"
+            ) from None
+        return False
+
+
+def _write_json(path, data, indent: int = 2) -> None:
+    with _writing(path):
+        write_json(path, data, indent)
 
 
 class ShardWriter:
@@ -233,7 +295,7 @@ class ShardWriter:
         if not self.filled:
             return
         path = self.folder / f"{split}_{len(self.files[split]):06d}.bin"
-        with atomic_path(path) as tmp:  # a crash leaves no partial shard
+        with _writing(path), atomic_path(path) as tmp:  # a crash leaves no partial shard
             self.buffer[: self.filled].tofile(tmp)
         self.files[split].append(path.name)
         self.tokens[split] += self.filled
@@ -276,27 +338,74 @@ def prepare_shards(
     log=print,
     text_key: str = "text",
     hf: tuple | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Encode a corpus into token shards with `workers` processes (0 = one per CPU); returns meta.json's dict.
 
     paths: text files (each a document), folders of .txt files, .jsonl and .parquet files; or hf = (name,
     config name, split) for a Hugging Face dataset. val_tokens defaults to shard_tokens: the first shard is val.
-    A re-run on the same input with the same sizes keeps the shards already written and continues after them."""
+    A re-run on the same input with the same sizes keeps the shards already written and continues after them.
+    The folder is held for the run (a second run on it is refused), and shards of another input in it are not
+    replaced unless `overwrite`."""
     val_tokens = shard_tokens if val_tokens is None else val_tokens
-    if shard_tokens < 1 or val_tokens < 1 or piece_chars < 1:
-        raise UserError("shard_tokens, val_tokens and piece_chars must be positive")
+    for name, value in (("shard_tokens", shard_tokens), ("val_tokens", val_tokens), ("piece_chars", piece_chars)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name} must be a positive whole number, got {value!r}")
+    if shard_tokens > MAX_SHARD_TOKENS:
+        raise UserError(
+            f"shard_tokens {shard_tokens:,} is too large: at most {MAX_SHARD_TOKENS:,} tokens (4 GiB) per shard, "
+            "which is held in memory while it fills; build-nanogpt uses 100,000,000"
+        )
     if workers < 0:
         raise UserError(f"workers must be >= 1 (or 0 = one per CPU), got {workers}")
     get_encoding("gpt2")  # a missing tokenizer file is one line here, not an error in every worker
     corpus = Corpus(paths, text_key, piece_chars, hf)
     folder = prepare_out_dir(out_dir, "--out_dir")
+    with hold_folder(folder, "--out_dir"):  # a second run on this folder: one line, exit 2
+        return _prepare(corpus, folder, shard_tokens, val_tokens, workers, log, overwrite)
+
+
+def _input_names(corpus: Corpus) -> list:
+    """What the input is, by name: the files (absolute paths) or the Hugging Face dataset, and the text field."""
+    if corpus.hf is not None:
+        return [":".join(str(x) for x in corpus.hf if x), corpus.text_key]
+    return [str(p.resolve()) for p in corpus.files] + [corpus.text_key]
+
+
+def _check_not_another_input(folder: Path, names: list, overwrite: bool) -> None:
+    """Shards of another input are never deleted silently: a folder holding shards that no run recorded, or that
+    a run on other files (or another dataset, another text field) wrote, is refused unless `overwrite`. A re-run
+    on the same files (changed or not, with other sizes or not) writes again as before."""
+    finished = (folder / "meta.json").is_file()
+    if overwrite or not (finished or any(folder.glob(SHARD_FILES))):
+        return
+    try:
+        recorded = json.loads((folder / "progress.json").read_text()).get("names")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        recorded = None
+    if recorded == names:
+        return
+    state = "finished" if finished else "unfinished"
+    if recorded is None:
+        what = f"{state} token shards that no run of nanogpt.shards on this input recorded"
+    else:
+        shown = ", ".join(map(str, recorded[:-1]))
+        what = f"the {state} shards of another input ({shown[:200]}, text field {recorded[-1]!r})"
+    raise UserError(f"--out_dir {folder} holds {what}; pass --overwrite to replace them, or choose another --out_dir")
+
+
+def _prepare(corpus, folder, shard_tokens, val_tokens, workers, log, overwrite) -> dict:
+    names = _input_names(corpus)
+    _check_not_another_input(folder, names, overwrite)
     (folder / "meta.json").unlink(missing_ok=True)  # the folder is incomplete until meta.json is back
     settings = {"input": corpus.fingerprint(), "shard_tokens": shard_tokens, "val_tokens": val_tokens}
     done = _finished_shards(folder, settings)
     keep = {shard["name"] for shard in done}
-    for old in folder.glob("*_[0-9][0-9][0-9][0-9][0-9][0-9].bin"):
+    for old in folder.glob(SHARD_FILES):
         if old.name not in keep:
             old.unlink()
+    record = {**settings, "names": names}
+    _write_json(folder / "progress.json", {**record, "shards": done})  # the input is on record before any shard
     writer = ShardWriter(folder, shard_tokens, val_tokens, done)
     skip_documents, skip_tokens = (done[-1]["document"], done[-1]["offset"]) if done else (0, 0)
     if done:
@@ -306,7 +415,17 @@ def prepare_shards(
     # fork where there is one: workers start at once, without re-importing torch (they only run tiktoken)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     writer.document, writer.offset = skip_documents, skip_tokens
-    with context.Pool(workers) as pool:
+    # Ctrl-C while the workers are forked would be lost (raised inside the fork hooks, where Python ignores it):
+    # it waits, blocked, until the pool stands, then stops the run as anywhere else.
+    blockable = hasattr(signal, "pthread_sigmask")
+    if blockable:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = context.Pool(workers, initializer=_worker_init)
+    finally:
+        if blockable:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    with pool:
         for batch in _batches(corpus.jobs(skip_documents)):
             tokens = 0
             for document, ids in pool.imap(_encode, batch, chunksize=max(1, len(batch) // (4 * workers))):
@@ -316,17 +435,24 @@ def prepare_shards(
                 writer.write(ids, document)
                 tokens += len(ids)
             progress.update(sum(1 for job in batch if job[1]), tokens)
-            write_json(folder / "progress.json", {**settings, "shards": writer.done})
+            _write_json(folder / "progress.json", {**record, "shards": writer.done})
     writer.flush(writer.split())
     progress.update(0, 0, final=True)
+    total = writer.tokens["val"] + writer.tokens["train"]
+    if total == 0:
+        (folder / "progress.json").unlink(missing_ok=True)
+        inputs = ", ".join(names[:-1])[:200]
+        raise UserError(f"the input is empty: no text in {inputs}; give files (or rows) with text")
     if not writer.files["train"]:
-        total = writer.tokens["val"]
-        raise UserError(f"the corpus has only {total:,} tokens, all taken by val; lower val_tokens (now {val_tokens})")
+        raise UserError(
+            f"the corpus has only {total:,} tokens, all taken by val; lower val_tokens (now {val_tokens:,}) "
+            "or give more text"
+        )
     meta = {"encoding": "gpt2", "vocab_size": VOCAB_SIZE, "eot": EOT, **writer.files}
     meta.update(train_tokens=writer.tokens["train"], val_tokens=writer.tokens["val"])
-    meta["inputs"] = [str(p) for p in paths] if hf is None else [":".join(str(x) for x in hf if x)]
-    write_json(folder / "progress.json", {**settings, "shards": writer.done})
-    write_json(folder / "meta.json", meta, indent=1)
+    meta["inputs"] = [str(p) for p in corpus.paths] if corpus.hf is None else names[:1]
+    _write_json(folder / "progress.json", {**record, "shards": writer.done})
+    _write_json(folder / "meta.json", meta, indent=1)
     log(f"{meta['train_tokens']:,} train and {meta['val_tokens']:,} val tokens in {folder}")
     return meta
 
@@ -388,12 +514,28 @@ def main(argv=None) -> None:
     parser.add_argument("--hf", help="a Hugging Face dataset to stream, e.g. HuggingFaceFW/fineweb-edu")
     parser.add_argument("--hf_name", help="its configuration, e.g. sample-10BT")
     parser.add_argument("--hf_split", default="train", help="its split")
+    parser.add_argument(
+        "--overwrite",
+        nargs="?",
+        const="True",
+        default="False",
+        help="replace the shards of another input already in --out_dir (--overwrite or --overwrite=True)",
+    )
     args = parser.parse_args(argv)
+    if args.overwrite not in ("True", "False"):
+        raise UserError(f"--overwrite must be True or False, got {args.overwrite!r}")
     if bool(args.inputs) == bool(args.hf):
         raise UserError("give input files or folders, or --hf=DATASET (not both)")
     hf = (args.hf, args.hf_name, args.hf_split) if args.hf else None
     prepare_shards(
-        args.inputs, args.out_dir, args.shard_tokens, args.val_tokens, args.workers, text_key=args.text_key, hf=hf
+        args.inputs,
+        args.out_dir,
+        args.shard_tokens,
+        args.val_tokens,
+        args.workers,
+        text_key=args.text_key,
+        hf=hf,
+        overwrite=args.overwrite == "True",
     )
 
 

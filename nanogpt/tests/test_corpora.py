@@ -59,7 +59,7 @@ def test_text_key_and_bad_rows(tmp_path):
     assert all_tokens(meta, tmp_path / "s") == expected_tokens(docs)
     (tmp_path / "bad.jsonl").write_text('{"text": "fine"}\n{"text": 3}\n')
     with pytest.raises(UserError, match="bad.jsonl, line 2: 'text' is not a string"):
-        prepare_shards([tmp_path / "bad.jsonl"], tmp_path / "s", workers=1, **quiet)
+        prepare_shards([tmp_path / "bad.jsonl"], tmp_path / "t", workers=1, **quiet)  # ("s" holds a.jsonl's)
 
 
 def test_a_folder_of_txt_files_is_one_document_per_file(tmp_path):
@@ -132,3 +132,15 @@ def test_hugging_face_adapter_on_a_local_dataset(tmp_path):
     assert list(hf_documents(str(tmp_path / "local"), None, "train", "text")) == docs
     meta = prepare_shards([], tmp_path / "s", shard_tokens=300, workers=1, hf=(str(tmp_path / "local"), None, "train"))
     assert all_tokens(meta, tmp_path / "s") == expected_tokens(docs)
+
+
+def test_a_parquet_text_column_of_another_type_is_refused(tmp_path):
+    pa = pytest.importorskip("pyarrow", reason="Parquet input is the optional extra nanogpt[corpora] (pyarrow)")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": [1, 2, 3], "body": ["a", "b", "c"]}), tmp_path / "a.parquet")
+    with pytest.raises(UserError, match=r"a.parquet: column 'text' holds int64, not text; set --text_key"):
+        prepare_shards([tmp_path / "a.parquet"], tmp_path / "s", **quiet)
+    (tmp_path / "b.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(UserError, match=r"b.parquet is not a Parquet file"):
+        prepare_shards([tmp_path / "b.parquet"], tmp_path / "t", **quiet)

@@ -1,0 +1,202 @@
+"""Issue 25: the tools added last (shards, plot, ablation, gpu_check) answer every bad input with one clear line,
+never lose work, and never hang; a test for each case."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nanogpt import shards
+from nanogpt.shards import prepare_shards
+from zero_to_hero import UserError
+from zero_to_hero.files import hold_folder
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")])}
+quiet = dict(log=lambda *a: None, workers=1)
+TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 40
+
+
+def cli(module, *args, cwd, timeout=120):
+    command = [sys.executable, "-m", module, *map(str, args)]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENV, timeout=timeout)
+
+
+def one_line_error(result, message: str):
+    """Exit 2, nothing on stdout but what ran before, `error: <one line>` on stderr, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr, result.stderr
+
+
+# ---- nanogpt.shards: one folder, one run; another input's shards are not deleted ------------------------------
+
+
+def test_a_second_shards_run_on_a_held_folder_gets_one_line(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT)
+    with hold_folder(tmp_path / "s", "--out_dir"):  # a run in progress (this process)
+        result = cli("nanogpt.shards", "a.txt", "--out_dir=s", "--val_tokens=10", "--workers=1", cwd=tmp_path)
+    one_line_error(result, f"--out_dir s is in use by another run (pid {os.getpid()}); wait for it")
+    assert not list((tmp_path / "s").glob("*.bin")) and not (tmp_path / "s" / "meta.json").exists()
+    result = cli("nanogpt.shards", "a.txt", "--out_dir=s", "--val_tokens=10", "--workers=1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # free again
+
+
+def test_a_finished_folder_of_another_input_is_kept_unless_overwrite(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT)
+    (tmp_path / "b.txt").write_text(TEXT.upper())
+    first = prepare_shards([tmp_path / "a.txt"], tmp_path / "s", shard_tokens=200, val_tokens=50, **quiet)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()}
+    with pytest.raises(UserError, match=r"--out_dir .*s holds the finished shards of another input \(.*a\.txt, "):
+        prepare_shards([tmp_path / "b.txt"], tmp_path / "s", shard_tokens=200, val_tokens=50, **quiet)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()} == before  # nothing touched
+    result = cli("nanogpt.shards", "b.txt", "--out_dir=s", "--workers=1", cwd=tmp_path)
+    one_line_error(result, "pass --overwrite to replace them, or choose another --out_dir")
+    # the same input again (even changed, even other sizes) is a re-run: allowed, as before
+    assert prepare_shards([tmp_path / "a.txt"], tmp_path / "s", shard_tokens=200, val_tokens=50, **quiet) == first
+    result = cli(
+        "nanogpt.shards", "b.txt", "--out_dir=s", "--workers=1", "--val_tokens=50", "--overwrite", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "s" / "meta.json").read_text())["inputs"] == ["b.txt"]
+
+
+def test_shards_that_no_run_recorded_are_kept_unless_overwrite(tmp_path):
+    shards.write_synthetic_shards(tmp_path / "s", 50257, tokens=1000)  # a folder of shards without progress.json
+    (tmp_path / "a.txt").write_text(TEXT)
+    with pytest.raises(UserError, match="holds finished token shards that no run of nanogpt.shards on this input"):
+        prepare_shards([tmp_path / "a.txt"], tmp_path / "s", **quiet)
+    assert (tmp_path / "s" / "train_000000.bin").stat().st_size == 2000
+    meta = prepare_shards([tmp_path / "a.txt"], tmp_path / "s", val_tokens=50, overwrite=True, **quiet)
+    assert meta["train"] == ["train_000000.bin"] and "synthetic" not in meta
+
+
+# ---- nanogpt.shards: bad input ----------------------------------------------------------------------------
+
+
+def denied(path, *args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+
+@pytest.mark.parametrize("name", ["a.txt", "a.jsonl"])
+def test_an_unreadable_input_says_permission_denied(tmp_path, monkeypatch, name):
+    (tmp_path / name).write_text(TEXT if name.endswith(".txt") else json.dumps({"text": TEXT}) + "\n")
+    monkeypatch.setattr(shards, "open", denied, raising=False)  # (tests run as root: chmod would not stop us)
+    with pytest.raises(UserError, match=rf"^cannot read .*{name} \(permission denied\)$"):
+        prepare_shards([tmp_path / name], tmp_path / "s", **quiet)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"text": "ok"}\n{"text": "caf\xe9"}\n', r"a.jsonl, line 2: not UTF-8 text"),
+        (b'{"text": "ok"}\n{"text": 5}\n', r"a.jsonl, line 2: 'text' is not a string \(int\)"),
+        (b'{"text": "ok"}\n{"body": "x"}\n', r"a.jsonl, line 2: no 'text' field \(KeyError\); set --text_key"),
+    ],
+)
+def test_bad_jsonl_lines_are_named(tmp_path, content, message):
+    (tmp_path / "a.jsonl").write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        prepare_shards([tmp_path / "a.jsonl"], tmp_path / "s", **quiet)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--shard_tokens=1000000000000"], "shard_tokens 1,000,000,000,000 is too large: at most 2,147,483,648"),
+        (["--shard_tokens=0"], "shard_tokens must be a positive whole number, got 0"),
+        (["--val_tokens=-5"], "val_tokens must be a positive whole number, got -5"),
+        (["--overwrite=maybe"], "--overwrite must be True or False, got 'maybe'"),
+    ],
+)
+def test_absurd_shard_values_are_refused_up_front(tmp_path, args, message):
+    (tmp_path / "a.txt").write_text(TEXT)
+    result = cli("nanogpt.shards", "a.txt", "--out_dir=s", *args, cwd=tmp_path, timeout=60)
+    one_line_error(result, message)
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_empty_input_is_called_empty(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    for name in ("empty.txt", "empty.jsonl"):
+        with pytest.raises(UserError, match=rf"^the input is empty: no text in .*{name}; give files"):
+            prepare_shards([tmp_path / name], tmp_path / "s", **quiet)
+    (tmp_path / "small.txt").write_text("a few tokens\n")
+    with pytest.raises(UserError, match="the corpus has only 5 tokens, all taken by val; lower val_tokens"):
+        prepare_shards([tmp_path / "small.txt"], tmp_path / "s", val_tokens=1000, **quiet)
+
+
+@pytest.mark.parametrize("what", ["shard", "progress.json"])
+def test_a_full_disk_is_one_line_and_keeps_the_finished_shards(tmp_path, monkeypatch, what):
+    (tmp_path / "a.txt").write_text(TEXT * 3)
+    real_atomic_path, real_write_json = shards.atomic_path, shards.write_json
+    written = []
+
+    def atomic_path(path):  # the third shard finds the disk full
+        written.append(path)
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_atomic_path(path)
+
+    def write_json(path, data, indent=2):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if what == "shard":
+        monkeypatch.setattr(shards, "atomic_path", atomic_path)
+        match = r"cannot write .*train_000001.bin \(no space left on device\); the shards finished so far are kept"
+    else:
+        monkeypatch.setattr(shards, "write_json", write_json)
+        match = r"cannot write .*progress.json \(no space left on device\)"
+    with pytest.raises(UserError, match=match):
+        prepare_shards([tmp_path / "a.txt"], tmp_path / "s", shard_tokens=200, val_tokens=100, piece_chars=100, **quiet)
+    assert not (tmp_path / "s" / "meta.json").exists()
+    monkeypatch.setattr(shards, "atomic_path", real_atomic_path)
+    monkeypatch.setattr(shards, "write_json", real_write_json)
+    meta = prepare_shards([tmp_path / "a.txt"], tmp_path / "s", shard_tokens=200, val_tokens=100, **quiet)
+    tokens = np.concatenate([np.fromfile(tmp_path / "s" / f, dtype=np.uint16) for f in meta["val"] + meta["train"]])
+    assert len(tokens) == meta["train_tokens"] + 100 and tokens[0] == shards.EOT
+
+
+INTERRUPTED_RUN = """
+import sys
+from nanogpt.shards import prepare_shards
+from zero_to_hero import run_main
+
+run_main(prepare_shards, [sys.argv[1]], sys.argv[2], shard_tokens=100_000, workers=2, piece_chars=200)
+"""
+
+
+def test_ctrl_c_with_workers_stops_at_once_with_one_line(tmp_path):
+    """Ctrl-C goes to the whole process group, workers included: one line, exit 130, no traceback, no hang."""
+    line = "the quick brown fox jumps over the lazy dog, again and again\n"
+    (tmp_path / "big.txt").write_text(line * 200_000)  # ~12 MB: seconds of encoding on 2 workers
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(tmp_path / "big.txt"), str(tmp_path / "s")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=True,  # a process group of its own, as a terminal's job
+    )
+    try:
+        for _ in range(600):  # the pool is at work once the first shard is written
+            if (tmp_path / "s" / "val_000000.bin").exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and stderr == "interrupted\n", stderr
+    assert "Traceback" not in stdout + stderr
