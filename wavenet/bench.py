@@ -12,8 +12,8 @@ import time
 import torch
 
 from wavenet.data import Vocab, load_words, split_words
-from wavenet.model import Config
-from wavenet.trainer import build_model, evaluate, make_split, train
+from wavenet.model import Config, build_model
+from wavenet.training import evaluate, make_split, train
 from zero_to_hero import UserError, run_main
 from zero_to_hero.files import write_json
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from wavenet.trainer import load_model, sample
+from wavenet.checkpoint import load_model
+from wavenet.sampling import sample
 from zero_to_hero import UserError, run_main
 
 

@@ -14,21 +14,14 @@ import time
 
 import torch
 
+from wavenet.checkpoint import save_model
 from wavenet.data import Vocab, load_words, split_words
-from wavenet.model import Config
-from wavenet.trainer import (
-    MODELS,
-    build_model,
-    calibrate_batchnorm,
-    evaluate,
-    make_split,
-    plot_losses,
-    sample,
-    save_model,
-    train,
-)
+from wavenet.model import MODELS, Config, build_model
+from wavenet.plots import plot_losses
+from wavenet.sampling import sample
+from wavenet.training import calibrate_batchnorm, evaluate, make_split, train
 from zero_to_hero import UserError, run_main
-from zero_to_hero.device import parse_threads, pick_device, seed_everything, set_threads
+from zero_to_hero.device import pick_device, seed_everything, set_threads, threads_option
 from zero_to_hero.files import prepare_out_dir, write_json
 
 
@@ -90,7 +83,7 @@ def parse_args(argv=None):
     if args.samples < 0:
         raise UserError(f"--samples cannot be negative, got {args.samples}")
     try:
-        parse_threads(args.threads)
+        threads_option(args.threads)
     except UserError as e:
         raise UserError(f"--{e}") from None
     return args

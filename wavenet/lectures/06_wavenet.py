@@ -6,7 +6,7 @@
 # characters in pairs, the BatchNorm bug that tree exposes, a bigger network, and the convolution view of
 # the same model. Each step adds one row to the lecture's **performance log**; we print ours beside it.
 # Whatever we build inline is checked against this package (`wavenet.layers`, `wavenet.model`,
-# `wavenet.trainer`, `wavenet.dilated`).
+# `wavenet.training`, `wavenet.dilated`).
 #
 # Run it from `wavenet/`: `python lectures/06_wavenet.py` (full, ~4 minutes on a 2-core CPU: five training
 # runs of 40k steps each), `python lectures/06_wavenet.py --fast` (300 steps each, ~20 s, for tests), or open
@@ -33,7 +33,8 @@ from wavenet.data import Vocab, build_windows, load_words, padded_sequences, spl
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
 from wavenet.model import Config, flat, hierarchical
-from wavenet.trainer import calibrate_batchnorm, evaluate, make_split, mean_per, sample, train
+from wavenet.sampling import sample
+from wavenet.training import calibrate_batchnorm, evaluate, make_split, mean_per, train
 from zero_to_hero.lectures import Walkthrough
 
 lecture = Walkthrough("06")

@@ -8,7 +8,7 @@ from wavenet.data import build_windows, padded_sequences
 from wavenet.dilated import DilatedPairs, DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Linear
 from wavenet.model import Config, hierarchical
-from wavenet.trainer import evaluate, get_batch, loss_of, make_split, train
+from wavenet.training import evaluate, get_batch, loss_of, make_split, train
 
 
 def trained_hierarchical(words, vocab, block_size, steps=150):
@@ -129,7 +129,7 @@ def test_dilated_training_learns(words, vocab):
 
 
 def test_calibration_counts_only_real_positions(vocab):
-    from wavenet.trainer import calibrate_batchnorm
+    from wavenet.training import calibrate_batchnorm
 
     model = DilatedWaveNet(Config(len(vocab), 2, n_embd=3, n_hidden=4), generator=torch.Generator().manual_seed(0))
     x, y = padded_sequences(["ab", "abcdeh"], vocab, 2)

@@ -94,7 +94,7 @@ def test_whole_model_matches_torch_nn(words, vocab):
 
 def test_calibration_sets_exact_training_set_statistics(words, vocab):
     from wavenet.layers import BatchNorm1d
-    from wavenet.trainer import calibrate_batchnorm, evaluate, make_split, train
+    from wavenet.training import calibrate_batchnorm, evaluate, make_split, train
 
     g = torch.Generator().manual_seed(0)
     model = hierarchical(Config(len(vocab), 8, n_embd=6, n_hidden=16), generator=g)
@@ -140,7 +140,7 @@ def test_flat_is_lecture_5s_mlp():
 
 @pytest.mark.parametrize("block_size", [1, 3, 5, 6, 8])
 def test_flat_takes_any_block_size(block_size):
-    from wavenet.trainer import build_model
+    from wavenet.model import build_model
 
     model = build_model("flat", Config(vocab_size=5, block_size=block_size, n_embd=3, n_hidden=4, model="flat"))
     assert model(torch.zeros(2, block_size, dtype=torch.long)).shape == (2, 5)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from wavenet.trainer import load_model, lr_at, make_split, mean_per, sample
+from wavenet.checkpoint import load_model
+from wavenet.sampling import sample
+from wavenet.training import lr_at, make_split, mean_per
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,7 +51,7 @@ def test_train_writes_everything(tmp_path, word_file, model, capsys):
     assert kind == model and not model_back.training
     assert sum(p.numel() for p in model_back.parameters()) == saved["params"]
     from wavenet.data import load_words, split_words
-    from wavenet.trainer import evaluate
+    from wavenet.training import evaluate
 
     _, _, test_words = split_words(load_words(str(word_file)), seed=42)
     assert evaluate(model_back, make_split(test_words, vocab, 8, kind)) == pytest.approx(saved["test_loss"], rel=1e-5)

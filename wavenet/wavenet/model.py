@@ -11,7 +11,7 @@ models halve the context at every level until one position is left, so theirs is
 4 with '.' would only give a block-size-4 model that never sees its first character.)
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -84,3 +84,15 @@ def flat(config: Config, generator: torch.Generator | None = None) -> Sequential
     with torch.no_grad():
         head.weight *= 0.1
     return Sequential(layers + [head])
+
+
+def build_model(kind: str, config: Config, generator: torch.Generator | None = None) -> Sequential:
+    """A freshly initialised model of `kind`; the block size is checked against it (flat takes any)."""
+    from wavenet.dilated import DilatedWaveNet  # here, not at the top: dilated.py builds on this module
+
+    if kind not in MODELS:
+        raise UserError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}")
+    config = replace(config, model=kind)  # the block-size rule depends on the model
+    if kind == "flat":
+        return flat(config, generator)
+    return DilatedWaveNet(config, generator) if kind == "dilated" else hierarchical(config, generator)

@@ -1,4 +1,5 @@
-"""Training, evaluation and sampling for every form of the model.
+"""Training and evaluation for every form of the model: the data as tensors, batches, the loss, the SGD loop, the
+learning-rate schedule, evaluation and BatchNorm calibration.
 
 The hierarchical and flat models learn from random (context, next character) examples; the dilated model
 from random whole words, predicting every character of each. Both report the same number: the mean
@@ -6,7 +7,7 @@ cross-entropy per predicted character (each letter and each word's end '.').
 """
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -14,10 +15,6 @@ import torch.nn.functional as F
 from wavenet.data import Vocab, build_windows, padded_sequences
 from wavenet.dilated import DilatedWaveNet
 from wavenet.layers import BatchNorm1d, Module
-from wavenet.model import MODELS, Config, flat, hierarchical
-from zero_to_hero import UserError
-from zero_to_hero.checkpoints import load_checkpoint
-from zero_to_hero.files import atomic_path
 from zero_to_hero.progress import progress_line
 
 
@@ -67,28 +64,6 @@ def evaluate(model: Module, split: Split, chunk: int = 4096) -> float:
         count += n
     model.train(was_training)
     return total / count
-
-
-@torch.no_grad()
-def sample(model: Module, vocab: Vocab, block_size: int, n: int, generator: torch.Generator, max_len=64):
-    """n words, one character at a time from a context of block_size, until each draws the end '.'."""
-    was_training = model.training
-    model.eval()
-    device = model.parameters()[0].device
-    context = torch.zeros(n, block_size, dtype=torch.long, device=device)
-    out = torch.zeros(n, 0, dtype=torch.long, device=device)
-    for _ in range(max_len):
-        logits = model(context).reshape(n, -1)  # (n, V); the dilated model gives (n, 1, V)
-        nxt = torch.multinomial(F.softmax(logits, dim=-1).cpu(), 1, generator=generator).to(device)  # (n, 1)
-        out = torch.cat([out, nxt], dim=1)
-        context = torch.cat([context[:, 1:], nxt], dim=1)
-        if bool((out == 0).any(1).all()):
-            break
-    model.train(was_training)
-    words = []
-    for row in out.tolist():
-        words.append(vocab.decode(row[: row.index(0)] if 0 in row else row))
-    return words
 
 
 @torch.no_grad()
@@ -151,67 +126,3 @@ def train(model, split, steps, batch_size, lr, generator, block_size, log=print,
 def mean_per(losses: list[float], every: int) -> list[float]:
     """The loss curve the lecture plots: the mean of each run of `every` steps (a last partial run too)."""
     return [sum(chunk) / len(chunk) for chunk in (losses[i : i + every] for i in range(0, len(losses), every))]
-
-
-def plot_losses(losses: list[float], path, every: int = 1000, title: str = "") -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    curve = mean_per(losses, every)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot([every * (i + 1) for i in range(len(curve))], curve)
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"train loss (mean per {every} steps)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def save_model(model: Module, config: Config, kind: str, vocab: Vocab, path) -> None:
-    """Tensors in the order parameters() and buffers() list them; written to a temporary file, then renamed."""
-    state = {
-        "kind": kind,
-        "config": config.to_dict(),
-        "chars": "".join(vocab.itos),
-        "parameters": [p.detach().cpu() for p in model.parameters()],
-        "buffers": [b.cpu() for b in model.buffers()],
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_model(path, hint: str = "train one with train.py") -> tuple[Module, Vocab, str]:
-    """The model that save_model wrote (in eval mode, its Config as `model.config`), its vocabulary and kind.
-    A missing or unreadable file (followed by `hint`), or one that holds something else than save_model's dict,
-    is a UserError."""
-    state = load_checkpoint(path, hint=hint)
-    try:
-        kind, config, vocab = state["kind"], Config(**state["config"]), Vocab(tuple(state["chars"]))
-        if len(vocab) != config.vocab_size:
-            raise ValueError(f"{len(vocab)} characters for a vocabulary of {config.vocab_size}")
-        model = build_model(kind, config)
-        tensors = list(state["parameters"]) + list(state["buffers"])
-        mine = model.parameters() + model.buffers()
-        if len(tensors) != len(mine) or any(a.shape != b.shape for a, b in zip(mine, tensors, strict=False)):
-            raise ValueError("its tensors do not fit the model its config describes")
-    except (KeyError, TypeError, ValueError, AttributeError, UserError) as e:  # a dict, but not save_model's
-        raise UserError(f"{path} is not a wavenet checkpoint ({type(e).__name__}: {e})") from None
-    with torch.no_grad():
-        for tensor, saved in zip(mine, tensors, strict=True):
-            tensor.copy_(saved)
-    model.config = config
-    return model.eval(), vocab, kind
-
-
-def build_model(kind: str, config: Config, generator: torch.Generator | None = None) -> Module:
-    """A freshly initialised model of `kind`; the block size is checked against it (flat takes any)."""
-    if kind not in MODELS:
-        raise UserError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}")
-    config = replace(config, model=kind)  # the block-size rule depends on the model
-    if kind == "flat":
-        return flat(config, generator)
-    return DilatedWaveNet(config, generator) if kind == "dilated" else hierarchical(config, generator)
