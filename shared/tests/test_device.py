@@ -11,10 +11,31 @@ from zero_to_hero import UserError
 from zero_to_hero.device import autocast, default_dtype, grad_scaler, parse_dtype, pick_device, seed_everything
 
 
-def test_auto_picks_the_best_available():
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert pick_device("auto").type == expected
-    assert pick_device("cpu") == torch.device("cpu")
+@pytest.mark.parametrize(
+    "cuda, mps, expected",
+    [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+)
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    """Availability is faked, so every machine checks all four cases against the order written out here."""
+    from zero_to_hero import device
+
+    monkeypatch.setattr(device.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(device, "_mps_available", lambda: mps)
+    assert pick_device("auto") == torch.device(expected)
+    assert pick_device("cpu") == torch.device("cpu")  # asked for by name: whatever else there is
+
+
+def test_named_devices_are_checked_against_what_exists(monkeypatch):
+    from zero_to_hero import device
+
+    monkeypatch.setattr(device.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(device.torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    assert pick_device("cuda") == torch.device("cuda") and pick_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(UserError, match=r"device 'cuda:2' asked for, but only 2 CUDA device\(s\) exist"):
+        pick_device("cuda:2")
+    with pytest.raises(UserError, match="MPS is not available"):
+        pick_device("mps")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -123,3 +144,23 @@ def test_set_threads_takes_auto_or_a_positive_number():
                 parse_threads(bad)
     finally:
         torch.set_num_threads(before)
+
+
+def test_threads_option_checks_without_measuring_and_resolve_measures_once(monkeypatch):
+    from zero_to_hero import device
+
+    measured = []
+    monkeypatch.setattr(device, "idle_cores", lambda: measured.append(1) or 3)
+    assert [device.threads_option(v) for v in ("auto", " Auto ", "4", 2, None)] == ["auto", "auto", 4, 2, None]
+    assert measured == []  # checking a value measures nothing
+    for bad in (0, "-1", "two", "1.5", ""):
+        with pytest.raises(UserError, match="threads must be 'auto' or a whole number >= 1"):
+            device.threads_option(bad)
+    assert device.resolve_threads("auto") == 3 and measured == [1]  # one measurement per resolve
+    assert device.resolve_threads("2") == 2 and device.resolve_threads(None) is None and measured == [1]
+    before = torch.get_num_threads()
+    try:
+        assert device.set_threads("auto") == 3 and torch.get_num_threads() == 3 and measured == [1, 1]
+    finally:
+        torch.set_num_threads(before)
+    assert device.parse_threads("auto") == 3  # the old name still resolves (nanogpt's callers until they switch)

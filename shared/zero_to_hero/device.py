@@ -6,6 +6,7 @@ Usage:
     with autocast(device, dtype): loss = model(x) # a no-op context for fp32
     scaler = grad_scaler(device, dtype)           # enabled only for fp16
     seed_everything(1337)
+    threads_option(args.threads)                  # check a --threads value early: 'auto' or a number, nothing measured
     set_threads("auto")                           # torch's CPU threads: the cores no other process keeps busy
 """
 
@@ -127,12 +128,13 @@ def idle_cores() -> int:
     return max(1, min(cores, cores - round(busy)))
 
 
-def parse_threads(value) -> int | None:
-    """'auto' -> idle_cores(), a number >= 1 -> itself; anything else is a UserError. None stays None."""
+def threads_option(value) -> int | str | None:
+    """A --threads value checked, nothing measured: 'auto', a whole number >= 1, or None (None stays None);
+    anything else is a UserError. resolve_threads turns it into a number."""
     if value is None:
         return None
     if str(value).strip().lower() == "auto":
-        return idle_cores()
+        return "auto"
     try:
         threads = int(value)
     except ValueError:
@@ -142,12 +144,26 @@ def parse_threads(value) -> int | None:
     return threads
 
 
+def resolve_threads(value) -> int | None:
+    """The number of threads a --threads value means: 'auto' measures idle_cores() (a quarter of a second) once
+    here, a number is itself, None stays None; a bad value is threads_option's UserError."""
+    option = threads_option(value)
+    return idle_cores() if option == "auto" else option
+
+
+def parse_threads(value) -> int | None:
+    """The old name of resolve_threads: it checks AND measures. Only to check a value, call threads_option (no
+    measurement); to get the number, call resolve_threads or set_threads, once."""
+    return resolve_threads(value)
+
+
 def set_threads(value="auto") -> int:
-    """Set torch's CPU threads ('auto' or a number, see parse_threads); returns the number set.
+    """Set torch's CPU threads ('auto' or a number, see threads_option); returns the number set. 'auto' is
+    measured here, once (resolve_threads).
 
     Why 'auto' and not all cores: torch's threads wait for each other at the end of every operation, so one
     thread that loses its core to another process stalls all of them. On a 2-core machine with one other busy
     process, training with 2 threads can run many times slower than with 1 (nanogpt's README has the table)."""
-    threads = parse_threads(value)
+    threads = resolve_threads(value)
     torch.set_num_threads(threads)
     return threads
