@@ -4,6 +4,9 @@ words = load_words("names")                      # or any one-item-per-line UTF-
 vocab = Vocab.from_words(words)                  # '.' is id 0 (start and end), then sorted characters
 train, val, test = split_words(words, seed=42)   # 80/10/10, by word
 X, Y = build_windows(train, vocab, block_size=3) # X (N, 3) previous ids, Y (N,) next id
+
+load_words, Vocab, split_words and build_windows are the same code as wavenet's data.py (each lecture
+package stands alone); the tests of both packages pin the behaviour they share.
 """
 
 import random
@@ -19,7 +22,7 @@ BOUNDARY = "."  # one token marks both the start and the end of a word
 
 
 def load_words(source: str = "names") -> list[str]:
-    """The stripped, non-empty lines of a data set name or a file path."""
+    """The stripped, non-empty lines of a data set name or a file path. ('.' is refused by Vocab.from_words.)"""
     text = read_text(source)  # unknown name, missing file, not UTF-8: a UserError already
     if not text:
         raise UserError(f"{source} is empty; give a file with one item per line")
@@ -38,7 +41,8 @@ class Vocab:
 
     @classmethod
     def from_words(cls, words: list[str]) -> "Vocab":
-        # '.' in the data would be indistinguishable from the end of a word, so it is refused.
+        # '.' in the data would be indistinguishable from the end of a word, so it is refused here, where every
+        # path to a vocabulary passes (a file, a data set, a list of words).
         for line_number, word in enumerate(words, start=1):
             if BOUNDARY in word:
                 raise UserError(
@@ -68,16 +72,18 @@ class Vocab:
 def split_words(
     words: list[str], seed: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
 ) -> tuple[list[str], list[str], list[str]]:
-    """Shuffle a copy of `words` with `seed` and cut it into train/val/test by word.
-
-    Splitting by word (not by window) keeps every window of a validation name out of training.
-    """
+    """Shuffle a copy of `words` with `seed` and cut it into (train, val, test) by word: every window of a word
+    lands in one split, so no validation word is seen in training. The cuts are the lecture's, int(0.8 n) and
+    int(0.9 n); each split gets at least one word however few there are (3 at least, else a UserError)."""
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    if len(words) < 3:
+        raise UserError(f"need at least 3 words for a train/val/test split, got {len(words)}")
     shuffled = list(words)
     random.Random(seed).shuffle(shuffled)
-    n1 = int(fractions[0] * len(shuffled))
-    n2 = int((fractions[0] + fractions[1]) * len(shuffled))
+    n = len(shuffled)
+    n1 = min(max(int(fractions[0] * n), 1), n - 2)
+    n2 = min(max(int((fractions[0] + fractions[1]) * n), n1 + 1), n - 1)
     return shuffled[:n1], shuffled[n1:n2], shuffled[n2:]
 
 

@@ -180,7 +180,7 @@ def manual_step(model: ManualMLP):
     """A training step for makemore.training.train: forward, fused manual backward, SGD; no autograd."""
 
     @torch.no_grad()
-    def step(Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> float:
+    def train_step(Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> float:
         f = model.forward(Xb, Yb)
         grads = model.backward_fused(Xb, Yb, f)
         for name, param in model.params.items():
@@ -188,7 +188,7 @@ def manual_step(model: ManualMLP):
         model.update_running_stats(f)
         return f["loss"].item()
 
-    return step
+    return train_step
 
 
 def gradient_check(model: ManualMLP, Xb: torch.Tensor, Yb: torch.Tensor) -> dict[str, tuple[float, float]]:

@@ -23,7 +23,7 @@ from makemore.layers import bn_mlp
 from makemore.manual_backprop import ManualMLP, manual_step
 from makemore.mlp import MLP
 from makemore.sampling import sample_words
-from makemore.training import Step, evaluate, find_lr, sgd_step, step_decay, train
+from makemore.training import TrainStep, evaluate, find_lr, sgd_step, step_decay, train
 from zero_to_hero import UserError
 from zero_to_hero.device import pick_device, seed_everything
 from zero_to_hero.files import prepare_out_dir, write_json
@@ -147,7 +147,7 @@ def lr_finder_plot(run: Run, model) -> dict:
     """Lecture 3's learning-rate finder on a throw-away model (its own seeds: the real run is the same without it)."""
     c = run.config
 
-    def fresh_step() -> Step:
+    def fresh_step() -> TrainStep:
         fresh = MLP(len(run.vocab), c.block_size, c.n_embd, c.n_hidden, torch.Generator().manual_seed(c.seed))
         return sgd_step(fresh.to(run.device))
 
@@ -183,7 +183,7 @@ Report = Callable[[Run, object], dict]
 class Stage:
     lecture: int
     defaults: dict  # batch_size 0 = full batch; l2 is the neural bigram's weight regularisation (its "smoothing")
-    build: Callable[[Run], tuple]  # -> (model, step or None)
+    build: Callable[[Run], tuple]  # -> (model, train_step or None)
     before_training: tuple[Report, ...] = ()
     after_training: tuple[Report, ...] = ()
 
@@ -211,9 +211,7 @@ def run_stage(config: Config) -> dict:
 
     words = load_words(c.input)
     vocab = Vocab.from_words(words)
-    splits = dict(zip(("train", "val", "test"), split_words(words, c.seed), strict=True))
-    if not splits["train"]:
-        raise UserError(f"{c.input} has {len(words)} item(s); the 80/10/10 split needs at least 2")
+    splits = dict(zip(("train", "val", "test"), split_words(words, c.seed), strict=True))  # none empty
     data = {name: [t.to(device) for t in build_windows(ws, vocab, c.block_size)] for name, ws in splits.items()}
     out_dir = prepare_out_dir(c.out_dir, "--out-dir")
     run = Run(c, words, vocab, data, g, device, out_dir, UpdateRatios(every=max(1, c.steps // 1000)))
@@ -221,15 +219,15 @@ def run_stage(config: Config) -> dict:
 
     start = time.perf_counter()
     metrics = {"model": c.model}
-    model, step = stage.build(run)
+    model, train_step = stage.build(run)
     for report in stage.before_training:
         metrics.update(report(run, model))
-    params = sum(p.numel() for p in model.parameters()) if step is not None else 0
+    params = sum(p.numel() for p in model.parameters()) if train_step is not None else 0
     losses = []
-    if step is not None:
+    if train_step is not None:
         run.log(f"model {c.model}: {params:,} parameters, {c.steps} steps, batch {c.batch_size or 'full'}, lr {c.lr:g}")
         losses = train(
-            step,
+            train_step,
             *data["train"],
             steps=c.steps,
             batch_size=c.batch_size,

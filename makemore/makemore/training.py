@@ -1,6 +1,6 @@
 """One minibatch training loop for every stage, plus the learning-rate schedule, finder and evaluation.
 
-A stage supplies a `step(Xb, Yb, lr) -> loss` function: forward, gradients (by autograd, or by hand
+A stage supplies a `train_step(Xb, Yb, lr) -> loss` function (a TrainStep): forward, gradients (by autograd, or by hand
 in manual_backprop.py), parameter update. The loop around it samples minibatches, sets the learning
 rate, times the steps and logs progress, so each stage's file is only about its model.
 """
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from zero_to_hero.progress import progress_line
 
-Step = Callable[[torch.Tensor, torch.Tensor, float], float]
+TrainStep = Callable[[torch.Tensor, torch.Tensor, float], float]  # (Xb, Yb, lr) -> loss: one update
 
 
 def step_decay(lr: float, steps: int, decay_at: float = 0.75, factor: float = 0.1) -> Callable[[int], float]:
@@ -23,7 +23,7 @@ def step_decay(lr: float, steps: int, decay_at: float = 0.75, factor: float = 0.
 
 
 def train(
-    step: Step,
+    train_step: TrainStep,
     X: torch.Tensor,
     Y: torch.Tensor,
     *,
@@ -51,7 +51,7 @@ def train(
             ix = torch.randint(0, n, (batch_size,), generator=generator).to(X.device)
             Xb, Yb = X[ix], Y[ix]  # (B, block_size), (B,)
         lr = lr_at(i)
-        losses.append(step(Xb, Yb, lr))
+        losses.append(train_step(Xb, Yb, lr))
         if log_every and (i % log_every == 0 or i == steps - 1):
             now, done = time.perf_counter(), i + 1
             seconds_per_step = max(now - last, 1e-9) / (done - last_done)  # over the last interval
@@ -65,7 +65,7 @@ def train(
     return losses
 
 
-def sgd_step(model: torch.nn.Module, l2: float = 0.0, on_update: Callable | None = None) -> Step:
+def sgd_step(model: torch.nn.Module, l2: float = 0.0, on_update: Callable | None = None) -> TrainStep:
     """Autograd's step: cross-entropy (+ l2 * mean of squared weights), backward, p -= lr * grad.
 
     `on_update(model, lr)` is called after backward and before the update (diagnostics use it to
@@ -73,7 +73,7 @@ def sgd_step(model: torch.nn.Module, l2: float = 0.0, on_update: Callable | None
     """
     params = list(model.parameters())
 
-    def step(Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> float:
+    def train_step(Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> float:
         model.train()
         logits = model(Xb)  # (B, vocab_size)
         loss = F.cross_entropy(logits, Yb)
@@ -89,7 +89,7 @@ def sgd_step(model: torch.nn.Module, l2: float = 0.0, on_update: Callable | None
                 p -= lr * p.grad
         return loss.item()
 
-    return step
+    return train_step
 
 
 @torch.no_grad()
@@ -101,7 +101,7 @@ def evaluate(logits_fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
 
 
 def find_lr(
-    make_step: Callable[[], Step],
+    make_train_step: Callable[[], TrainStep],
     X: torch.Tensor,
     Y: torch.Tensor,
     *,
@@ -117,7 +117,9 @@ def find_lr(
     a good lr sits in the valley just before the rise.
     """
     lrs = torch.logspace(math.log10(lr_min), math.log10(lr_max), steps).tolist()
-    losses = train(make_step(), X, Y, steps=steps, batch_size=batch_size, lr_at=lambda i: lrs[i], generator=generator)
+    losses = train(
+        make_train_step(), X, Y, steps=steps, batch_size=batch_size, lr_at=lambda i: lrs[i], generator=generator
+    )
     return lrs, losses
 
 

@@ -51,14 +51,14 @@ def test_builders_only_build(model, tmp_path):
     data = {name: list(build_windows(ws, vocab, c.block_size)) for name, ws in zip("train val test".split(),
             split_words(WORDS, c.seed), strict=True)}  # fmt: skip
     run = Run(c, WORDS, vocab, data, torch.Generator().manual_seed(0), torch.device("cpu"), tmp_path, UpdateRatios())
-    built, step = STAGES[model].build(run)
+    built, train_step = STAGES[model].build(run)
     assert list(tmp_path.iterdir()) == [] and run.update_ratios.calls == 0
     X, Y = data["train"]
     assert built(X[:5]).shape == (5, len(vocab))
-    assert (step is None) == (model == "bigram-counts")
-    if step is not None:  # the step it returns trains the model it returns
+    assert (train_step is None) == (model == "bigram-counts")
+    if train_step is not None:  # the step it returns trains the model it returns
         before = built(X).detach().clone()
-        step(X[:16], Y[:16], 0.1)
+        train_step(X[:16], Y[:16], 0.1)
         assert not torch.equal(built(X).detach(), before)
 
 
@@ -125,7 +125,7 @@ def test_bad_settings_are_user_errors(kwargs, message, words_file, tmp_path):
         (b" \n\n\t\n", "no usable lines"),
         (b"anna\n\xc3\x28bob\n", "not UTF-8"),
         (b"j.r.r.\nanna\n", "contains '.'"),
-        (b"anna\n", "at least 2"),
+        (b"anna\nbob\n", "need at least 3 words for a train/val/test split, got 2"),
     ],
 )
 def test_bad_input_files_are_user_errors(content, message, tmp_path):

@@ -69,12 +69,12 @@ def test_full_batch_uses_every_example():
     vocab, X, Y = data()
     seen = []
 
-    def step(Xb, Yb, lr):
+    def train_step(Xb, Yb, lr):
         seen.append(len(Xb))
         return 0.0
 
-    train(step, X, Y, steps=3, batch_size=0, lr_at=lambda i: 1.0, generator=None)
-    train(step, X, Y, steps=2, batch_size=10, lr_at=lambda i: 1.0, generator=torch.Generator())
+    train(train_step, X, Y, steps=3, batch_size=0, lr_at=lambda i: 1.0, generator=None)
+    train(train_step, X, Y, steps=2, batch_size=10, lr_at=lambda i: 1.0, generator=torch.Generator())
     assert seen == [len(X)] * 3 + [10, 10]
 
 
@@ -110,11 +110,26 @@ def test_l2_step_equals_torch_sgd_with_weight_decay():
     assert decayed == 3  # C, W1 and W2 are penalised; b1 and b2 are not
 
 
-def test_evaluate_matches_cross_entropy_and_handles_empty_splits():
-    logits = torch.randn(10, 5)
-    Y = torch.randint(0, 5, (10,))
-    assert evaluate(lambda X: logits, torch.zeros(10, 1), Y) == pytest.approx(F.cross_entropy(logits, Y).item())
-    assert math.isnan(evaluate(lambda X: logits, torch.zeros(0, 1), Y[:0]))
+def test_evaluate_is_the_mean_negative_log_likelihood_by_hand():
+    # A hand-made "model": a table of logits looked up by the one context id. Row 0 gives the 3 characters equal
+    # odds, row 1 has logits (ln 2, 0, 0), i.e. probabilities (2/4, 1/4, 1/4).
+    table = torch.tensor([[0.0, 0.0, 0.0], [math.log(2), 0.0, 0.0]])
+    X = torch.tensor([[0], [1], [1]])
+    Y = torch.tensor([2, 0, 1])
+    # -ln p of each target: ln 3, ln 2, ln 4; their mean is (ln 3 + ln 2 + ln 4) / 3 = ln(24) / 3
+    assert evaluate(lambda X: table[X[:, 0]], X, Y) == pytest.approx(math.log(24) / 3, rel=1e-6)
+    assert math.isnan(evaluate(lambda X: table[X[:, 0]], X[:0], Y[:0]))  # an empty split has no loss
+
+
+def test_evaluate_equals_a_naive_per_example_loop():
+    vocab, X, Y = data()
+    model = MLP(len(vocab), 3, n_embd=4, n_hidden=16, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        naive = []
+        for x, y in zip(X, Y, strict=True):  # one example at a time: -log(exp(logit_y) / sum exp(logits))
+            logits = model(x[None])[0].double()
+            naive.append(-(logits[y] - logits.exp().sum().log()).item())
+    assert evaluate(model, X, Y) == pytest.approx(sum(naive) / len(naive), rel=1e-5)
 
 
 def test_lr_finder_sweeps_exponentially_and_finds_the_blow_up():

@@ -57,17 +57,6 @@ def test_load_words_from_a_file(tmp_path):
     assert load_words(str(path)) == ["anna", "bob", "carl"]
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [(b"\n \n", "holds no words"), (b"ann.a\n", "marks word boundaries"), (b"\xff\xfe\n", "not UTF-8")],
-)
-def test_load_words_rejects_bad_files(tmp_path, content, message):
-    path = tmp_path / "w.txt"
-    path.write_bytes(content)
-    with pytest.raises(UserError, match=message):
-        load_words(str(path))
-
-
 def test_load_words_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="missing file"):
         load_words(str(tmp_path / "nope.txt"))
@@ -82,3 +71,80 @@ def test_split_follows_the_lecture_recipe():
     random.seed(42)
     random.shuffle(expected)
     assert split_words(words, seed=42) == (expected[:800], expected[800:900], expected[900:])
+
+
+# --- The behaviour makemore's and wavenet's data.py share: the same block in both packages' test_data.py ----------
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"emma\nava\n", ["emma", "ava"]),
+        (b"  emma \r\n\n\tava\t\n\n", ["emma", "ava"]),  # stripped, blank lines dropped, CRLF
+        (b"zo\xc3\xab\n", ["zo\u00eb"]),  # UTF-8
+    ],
+)
+def test_shared_load_words(tmp_path, content, words):
+    path = tmp_path / "words.txt"
+    path.write_bytes(content)
+    assert load_words(str(path)) == words
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", r"words\.txt is empty; give a file with one item per line"),
+        (b"\n \n\t\n", r"words\.txt has no usable lines \(only whitespace\)"),
+        (b"emma\n\xff\n", "not UTF-8"),
+    ],
+)
+def test_shared_load_words_refuses(tmp_path, content, message):
+    path = tmp_path / "words.txt"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        load_words(str(path))
+
+
+def test_shared_dot_is_refused_by_the_vocabulary_with_its_item_number(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_bytes(b"emma\nj.r.\n")
+    words = load_words(str(path))  # a file with '.' loads: the vocabulary refuses it, whatever the words came from
+    assert words == ["emma", "j.r."]
+    message = r"^item 2 \('j\.r\.'\) contains '\.', which marks start/end of a word; remove it from the data$"
+    with pytest.raises(UserError, match=message):
+        Vocab.from_words(words)
+    assert Vocab.from_words(["emma", "bo"]).itos == (".", "a", "b", "e", "m", "o")
+
+
+@pytest.mark.parametrize(
+    "n, sizes",
+    [(3, (1, 1, 1)), (4, (2, 1, 1)), (5, (3, 1, 1)), (9, (7, 1, 1)), (10, (8, 1, 1)), (20, (16, 2, 2))],
+)
+def test_shared_split_gives_every_split_a_word(n, sizes):
+    """The lecture's cuts int(0.8 n), int(0.9 n), moved just enough that no split is empty (by hand: n = 4 cuts at
+    int(3.2) = 3 and int(3.6) = 3, an empty val; moved to 2 and 3)."""
+    words = [f"w{i}" for i in range(n)]
+    train, val, test = split_words(words, seed=0)
+    assert (len(train), len(val), len(test)) == sizes
+    assert sorted(train + val + test) == sorted(words)
+
+
+def test_shared_split_refuses_fewer_than_three_words_and_bad_fractions():
+    for words in ([], ["a"], ["a", "b"]):
+        with pytest.raises(UserError, match=f"need at least 3 words for a train/val/test split, got {len(words)}"):
+            split_words(words, seed=0)
+    with pytest.raises(ValueError, match="summing to 1"):
+        split_words(["a", "b", "c"], seed=0, fractions=(0.8, 0.1))
+    with pytest.raises(ValueError, match="summing to 1"):
+        split_words(["a", "b", "c"], seed=0, fractions=(0.5, 0.5, 0.5))
+
+
+def test_shared_windows_by_hand():
+    vocab = Vocab.from_words(["emma", "bo"])  # . a b e m o
+    X, Y = build_windows(["bo"], vocab, block_size=2)
+    assert X.tolist() == [[0, 0], [0, 2], [2, 5]] and Y.tolist() == [2, 5, 0]
+    assert build_windows([], vocab, 2)[0].shape == (0, 2)
+    with pytest.raises(ValueError, match="block_size must be >= 1"):
+        build_windows(["bo"], vocab, 0)
+    with pytest.raises(UserError, match="'z' are not in the vocabulary"):
+        build_windows(["zo"], vocab, 2)
