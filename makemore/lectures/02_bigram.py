@@ -264,6 +264,8 @@ print(f"{log_likelihood=:.4f}  average nll={-log_likelihood / n:.4f}")
 lecture.result("logp_dot_e", torch.log(P_raw[0, stoi["e"]]).item(), lecture=-3.0408)
 lecture.result("loglik_3words", log_likelihood.item(), lecture=-38.7856)
 lecture.result("nll_3words", (-log_likelihood / n).item(), lecture=2.4241)
+X3, Y3 = build_windows(words[:3], vocab, block_size=1)  # the package scores the same 16 bigrams
+assert abs(bigram.nll(P_raw, X3, Y3) - (-log_likelihood / n).item()) < 1e-5
 
 # %% [markdown]
 # The same over all 228,146 bigrams:
