@@ -9,7 +9,8 @@
 # Run it from `micrograd/`: `python lectures/01_micrograd.py` (full, a few seconds),
 # `python lectures/01_micrograd.py --fast` (fewer moons steps, for tests), or open this file as a notebook
 # (`pip install jupytext`, then open it in Jupyter or VS Code; or
-# `python -m zero_to_hero.notebooks lectures/01_micrograd.py`). Figures land in `out/lectures/01/`.
+# `python -m zero_to_hero.notebooks lectures/01_micrograd.py`). Figures and graph drawings land in
+# `out/lectures/01/`; in a notebook they also show in their cells (the drawings need graphviz's `dot`).
 
 # %%
 import math
