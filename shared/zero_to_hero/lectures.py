@@ -87,13 +87,11 @@ def _usage(script: Path) -> str:
             source = script.read_text(encoding="utf-8").splitlines()
         except OSError:
             source = []
+        # the first `# %% [markdown]` cell (after jupytext's `# ---` header, if any): its comment lines
+        first = next((k for k, line in enumerate(source) if line.startswith("# %% [markdown]")), None)
         lines = []
-        for line in source:
-            if line.startswith("# %%") and lines:
-                break
-            if line.startswith("# %%"):
-                continue
-            if not line.startswith("#"):
+        for line in source[first + 1 :] if first is not None else []:
+            if line.startswith("# %%") or not line.startswith("#"):
                 break
             lines.append(line[2:] if line.startswith("# ") else line[1:])
         text = "\n".join(lines).strip()
