@@ -155,7 +155,14 @@ def test_notebook_targets_are_lecture_files_or_package_folders(tmp_path):
         lecture_files([str(tmp_path / "missing")])
 
 
-DEMO = """# %% [markdown]
+DEMO = """# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       format_name: percent
+# ---
+
+# %% [markdown]
 # # Lecture 2: a demo walkthrough
 #
 # What this lecture builds, in one paragraph.
