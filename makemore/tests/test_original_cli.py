@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from makemore.zoo import ModelConfig, build_model, original
+from makemore.zoo import original
 from makemore.zoo.cli import main, parse_args
-from makemore.zoo.dataset import SequenceData
-from makemore.zoo.sampling import generate
-from makemore.zoo.trainer import BEST, LAST, METRICS
+from makemore.zoo.models import ModelConfig, build_model
+from makemore.zoo.training import BEST, LAST, METRICS, SequenceData, generate
 from zero_to_hero import UserError, run_main
 
 WORDS = ["ab", "abc", "abcd", "ba", "bad", "cab", "cad", "dab", "dacb", "bcd", "acd", "db"]

@@ -4,10 +4,17 @@ import pytest
 import torch
 from torch import nn
 
-from makemore.zoo import MODELS, ModelConfig, build_model, count_params
-from makemore.zoo.bow import causal_mean
-from makemore.zoo.recurrent import GRUCell, LSTMCell, RNNCell
-from makemore.zoo.transformer import CausalSelfAttention
+from makemore.zoo.models import (
+    MODELS,
+    CausalSelfAttention,
+    GRUCell,
+    LSTMCell,
+    ModelConfig,
+    RNNCell,
+    build_model,
+    causal_mean,
+    count_params,
+)
 from zero_to_hero import UserError
 
 CONFIG = ModelConfig(vocab_size=7, block_size=6, n_layer=2, n_embd=8, n_embd2=12, n_head=2)

@@ -10,11 +10,20 @@ import pytest
 import torch
 
 from makemore.data import Vocab
-from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint
 from makemore.zoo.cli import main
-from makemore.zoo.dataset import IGNORE, SequenceData
-from makemore.zoo.sampling import generate, sample_groups
-from makemore.zoo.trainer import BEST, LAST, TrainConfig, evaluate_sequences, run_training
+from makemore.zoo.models import MODELS, ModelConfig, build_model
+from makemore.zoo.training import (
+    BEST,
+    IGNORE,
+    LAST,
+    SequenceData,
+    TrainConfig,
+    evaluate_sequences,
+    generate,
+    load_checkpoint,
+    run_training,
+    sample_groups,
+)
 from zero_to_hero import UserError, run_main
 
 WORDS = ["ab", "abc", "abcd", "ba", "bad", "cab", "cad", "dab", "dacb", "bcd", "acd", "db"]
@@ -146,15 +155,15 @@ def test_resume_refuses_a_different_model_or_a_finished_run(tmp_path):
 def test_a_corrupt_checkpoint_is_a_user_error(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UserError, match="bad.pt is corrupt or not a checkpoint .*; train one first"):
-        checkpoint.load(tmp_path / "bad.pt")
+        load_checkpoint(tmp_path / "bad.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(UserError, match="other.pt is not a makemore checkpoint"):
-        checkpoint.load(tmp_path / "other.pt")
+        load_checkpoint(tmp_path / "other.pt")
     torch.save([torch.zeros(2)], tmp_path / "list.pt")
     with pytest.raises(UserError, match="list.pt holds a list, not a dict"):
-        checkpoint.load(tmp_path / "list.pt")
+        load_checkpoint(tmp_path / "list.pt")
     with pytest.raises(UserError, match="is a folder, not a file"):
-        checkpoint.load(tmp_path)
+        load_checkpoint(tmp_path)
 
 
 @pytest.fixture
@@ -181,8 +190,34 @@ def test_cli_trains_then_samples_from_the_best_checkpoint(words_file, tmp_path, 
     main(["-i", str(words_file), "-o", str(out), "--sample-only", "--num-samples", "25"])
     printed = capsys.readouterr().out
     assert printed.startswith(f"bow from {out / BEST}") and "25 samples:" in printed
+    assert "10 samples:" in log and "50 samples:" not in log  # training samples 10 words at each evaluation
     again = main(args + SMALL + ["--overwrite"])  # seeded: the same run gives the same numbers
     assert (again["train_loss"], again["test_loss"]) == (metrics["train_loss"], metrics["test_loss"])
+
+
+def test_sample_only_prints_50_words_like_the_original(words_file, tmp_path, capsys):
+    """The original makemore's --sample-only calls print_samples(num=50); --num-samples still chooses."""
+    out = tmp_path / "out"
+    main(["-i", str(words_file), "-o", str(out), "--type", "bigram", "--max-steps", "3"] + SMALL)
+    capsys.readouterr()
+    main(["-i", str(words_file), "-o", str(out), "--sample-only"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("50 samples: ")
+    words = [w for line in lines[2:] for w in line.split(":", 1)[1].split()]  # "  new: w1 w2 ...", one per group
+    assert len(words) == 50
+    main(["-i", str(words_file), "-o", str(out), "--sample-only", "--num-samples", "7"])
+    assert capsys.readouterr().out.splitlines()[1].startswith("7 samples: ")
+
+
+def test_cli_samples_10_per_evaluation_and_50_with_sample_only_by_default():
+    from makemore.zoo.cli import parse_args
+
+    assert parse_args([]).num_samples == 10 and parse_args(["--sample-only"]).num_samples == 50
+    assert (
+        parse_args(["--num-samples", "3"]).num_samples
+        == parse_args(["--sample-only", "--num-samples", "3"]).num_samples
+        == 3
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,17 +260,17 @@ def test_python_dash_m_makemore_runs_and_reports_errors(tmp_path):
 
 
 def test_learning_rate_schedules():
-    from makemore.zoo.trainer import learning_rate
+    from makemore.zoo.training import lr_at
 
     cosine = TrainConfig(max_steps=100, learning_rate=1.0)
-    assert [round(learning_rate(cosine, s), 6) for s in (0, 50, 100)] == [1.0, 0.55, 0.1]
-    assert all(learning_rate(cosine, s) > learning_rate(cosine, s + 1) for s in range(100))
+    assert [round(lr_at(cosine, s), 6) for s in (0, 50, 100)] == [1.0, 0.55, 0.1]
+    assert all(lr_at(cosine, s) > lr_at(cosine, s + 1) for s in range(100))
     constant = TrainConfig(max_steps=100, learning_rate=0.3, lr_schedule="constant")
-    assert {learning_rate(constant, s) for s in range(101)} == {0.3}
+    assert {lr_at(constant, s) for s in range(101)} == {0.3}
 
 
 def test_weight_decay_shrinks_matrices_only():
-    from makemore.zoo.trainer import param_groups
+    from makemore.zoo.training import param_groups
 
     _, config = setup()
     model = build_model("transformer", config)

@@ -4,7 +4,7 @@ one-item-per-line file, then make more of it.
 python -m makemore                                  # a Transformer on the names data set -> out/zoo
 python -m makemore --type lstm -i words.txt -o out/lstm
 python -m makemore -o out/lstm --type lstm -i words.txt --resume --max-steps 20000
-python -m makemore -o out/zoo --sample-only --num-samples 50
+python -m makemore -o out/zoo --sample-only         # 50 words, as the original makemore
 
 The original makemore's command lines work too (--input-file, --work-dir, -n/-b/-l/-w, --top-k, --max-steps -1),
 and its work directory (a bare model.pt) is read by --sample-only and --resume:
@@ -19,15 +19,25 @@ from pathlib import Path
 import torch
 
 from makemore.data import load_words
-from makemore.zoo import MODELS, ModelConfig, build_model, checkpoint, original
-from makemore.zoo.dataset import SequenceData
-from makemore.zoo.sampling import format_samples, sample_groups
-from makemore.zoo.trainer import BEST, LAST, TrainConfig, run_training
+from makemore.zoo import original
+from makemore.zoo.models import MODELS, ModelConfig, build_model
+from makemore.zoo.training import (
+    BEST,
+    LAST,
+    SequenceData,
+    TrainConfig,
+    check_header,
+    format_samples,
+    load_checkpoint,
+    run_training,
+    sample_groups,
+)
 from zero_to_hero import UserError, run_main
-from zero_to_hero.device import parse_threads, pick_device, set_threads
+from zero_to_hero.device import pick_device, set_threads, threads_option
 from zero_to_hero.files import prepare_out_dir
 
 TRAIN_DEFAULTS = TrainConfig()
+SAMPLE_ONLY_SAMPLES = 50  # the original makemore's --sample-only prints 50 words (training samples 10)
 
 
 def positive(text: str) -> int:
@@ -113,7 +123,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--log-interval", type=positive, default=TRAIN_DEFAULTS.log_interval, help="steps between progress lines"
     )
     p.add_argument(
-        "--num-samples", type=positive, default=TRAIN_DEFAULTS.num_samples, help="words sampled at each evaluation"
+        "--num-samples",
+        type=positive,
+        default=None,
+        help=f"words sampled at each evaluation ({TRAIN_DEFAULTS.num_samples} when not given), or by --sample-only "
+        f"({SAMPLE_ONLY_SAMPLES} when not given, as the original makemore)",
     )
     p.add_argument(
         "--top-k", type=int, default=TRAIN_DEFAULTS.top_k, help="sample from the k most likely characters; -1: from all"
@@ -140,7 +154,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--overwrite", action="store_true", help="train from scratch into an --out-dir that holds a trained model"
     )
-    p.add_argument("--sample-only", action="store_true", help="load <out-dir>/best.pt, print --num-samples words, exit")
+    p.add_argument(
+        "--sample-only",
+        action="store_true",
+        help="load <out-dir>/best.pt, print --num-samples words (50 by default), exit",
+    )
     args = p.parse_args(argv)
     if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
         p.error(f"--learning-rate must be a number > 0, got {args.learning_rate}")
@@ -153,9 +171,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.overwrite and (args.resume or args.sample_only):
         p.error("--overwrite starts afresh: it excludes --resume and --sample-only")
     try:
-        parse_threads(args.threads)
+        threads_option(args.threads)
     except UserError as e:
         p.error(f"--{e}")
+    if args.num_samples is None:
+        args.num_samples = SAMPLE_ONLY_SAMPLES if args.sample_only else TRAIN_DEFAULTS.num_samples
     if args.top_k == 0 or args.top_k < -1:
         p.error(f"--top-k must be >= 1, or -1 for no limit; got {args.top_k}")
     return args
@@ -183,9 +203,9 @@ def sample_only(args: argparse.Namespace, device: torch.device) -> None:
         print(format_samples(sample_groups(model.to(device), data, args.num_samples, generator, top_k=args.top_k)))
         return
     path = Path(args.out_dir) / BEST
-    ckpt = checkpoint.load(path)
+    ckpt = load_checkpoint(path)
     data = SequenceData.from_words(words, seed=ckpt["seed"])
-    checkpoint.check_header(ckpt, {"itos": list(data.vocab.itos)}, path)
+    check_header(ckpt, {"itos": list(data.vocab.itos)}, path)
     model = build_model(ckpt["type"], ModelConfig(**ckpt["config"])).to(device)
     model.load_state_dict(ckpt["model"])
     print(f"{ckpt['type']} from {path} (step {ckpt['step']}, test loss {ckpt['test_loss']:.4f})")
