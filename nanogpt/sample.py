@@ -4,10 +4,17 @@ python sample.py --out_dir=out/shakespeare-char --start="ROMEO:" --num_samples=3
 python sample.py --start=FILE:prompt.txt --temperature=0.7 --top_k=50 --seed=7
 python sample.py --pretrained=path/to/gpt2 --start="Hello, I'm a language model," --max_new_tokens=40
 python sample.py --out_dir=../nanoGPT/out-shakespeare-char    # a checkpoint written by nanoGPT (+ its meta.pkl)
+
+From a nanoGPT checkpoint, samples are drawn in nanoGPT's order (--order=auto): the seed is set before the
+model is built and the samples are drawn one at a time from torch's global generator, as nanoGPT's sample.py
+does, so the same seed gives nanoGPT's text. --order=batch (the default for our checkpoints) draws all samples
+in one batch from a generator of their own; --order=nanogpt asks for nanoGPT's order with any checkpoint.
 """
 
 import argparse
 import math
+
+import torch
 
 from nanogpt.checkpoint import is_nanogpt_checkpoint, load_checkpoint, model_from_checkpoint
 from nanogpt.data import Tokenizer
@@ -38,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1337, help="the same seed gives the same samples")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--meta", default="", help="nanoGPT's meta.pkl (default: out_dir/ or data/DATASET/)")
+    parser.add_argument(
+        "--order",
+        default="auto",
+        choices=["auto", "nanogpt", "batch"],
+        help="nanogpt: seed before building the model, then one sample at a time from the global generator, as "
+        "nanoGPT's sample.py (its seed, its text); batch: all samples at once; auto: nanogpt for a nanoGPT "
+        "checkpoint, else batch",
+    )
     return parser
 
 
@@ -56,14 +71,18 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     check_args(args)
     device = pick_device(args.device)
+    checkpoint = None if args.pretrained else load_checkpoint(args.out_dir)
+    order = args.order
+    if order == "auto":
+        order = "nanogpt" if checkpoint is not None and is_nanogpt_checkpoint(checkpoint) else "batch"
+    if order == "nanogpt":  # nanoGPT's sample.py: the seed first, then the model (its init draws from the seed)
+        torch.manual_seed(args.seed)
     if args.pretrained:  # GPT-2's own weights speak GPT-2 BPE
         model, tokenizer = GPT.from_pretrained(args.pretrained), Tokenizer("gpt2")
+    elif is_nanogpt_checkpoint(checkpoint):  # written by nanoGPT's train.py
+        model, tokenizer = model_from_nanogpt(checkpoint, args.out_dir, args.meta)
     else:
-        checkpoint = load_checkpoint(args.out_dir)
-        if is_nanogpt_checkpoint(checkpoint):  # written by nanoGPT's train.py
-            model, tokenizer = model_from_nanogpt(checkpoint, args.out_dir, args.meta)
-        else:
-            model, tokenizer = model_from_checkpoint(checkpoint)
+        model, tokenizer = model_from_checkpoint(checkpoint)
     model.to(device)
     texts = sample_text(
         model,
@@ -75,6 +94,7 @@ def main(argv=None) -> None:
         args.seed,
         args.num_samples,
         device,
+        order=order,
     )
     for i, text in enumerate(texts):
         if i:

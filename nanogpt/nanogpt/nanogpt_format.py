@@ -72,6 +72,14 @@ def model_from_nanogpt(checkpoint: dict, out_dir=".", meta: str = "") -> tuple[G
         raise UserError(f"the nanoGPT checkpoint in {out_dir} does not fit its model_args ({str(e)[:200]})") from None
     meta_path = find_meta(checkpoint, out_dir, meta)
     tokenizer = read_meta_pkl(meta_path) if meta_path else Tokenizer("gpt2")
+    if meta_path is None and tokenizer.vocab_size > args["vocab_size"]:  # nanoGPT would assume GPT-2 BPE too
+        dataset = (checkpoint.get("config") or {}).get("dataset")
+        looked = [str(Path(out_dir) / "meta.pkl")] + ([str(Path("data") / dataset / "meta.pkl")] if dataset else [])
+        raise UserError(
+            f"no meta.pkl found (looked for {' and '.join(looked)}): without one the model would speak GPT-2 BPE "
+            f"({tokenizer.vocab_size:,} tokens), but it has {args['vocab_size']:,}, a character vocabulary; give "
+            "--meta=path/to/meta.pkl (nanoGPT writes it to data/<dataset>/meta.pkl)"
+        )
     if tokenizer.vocab_size > args["vocab_size"]:
         raise UserError(f"{meta_path}: {tokenizer.vocab_size} characters, but the model has {args['vocab_size']}")
     return model, tokenizer

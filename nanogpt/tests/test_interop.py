@@ -17,7 +17,7 @@ from nanogpt.data import Tokenizer
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.nanogpt_format import export, model_from_nanogpt, read_meta_pkl
 from nanogpt.sampling import sample_text
-from nanogpt.trainer import Trainer
+from nanogpt.trainer import close, set_up, train
 from zero_to_hero import UserError
 
 HERE = Path(__file__).resolve().parents[1]
@@ -64,13 +64,13 @@ def nanogpt_config(tmp_path, text=NANOGPT_STYLE_CONFIG, **overrides):
 def test_a_nanogpt_config_file_runs_unchanged_with_its_data_set_name(tmp_path):
     cfg = nanogpt_config(tmp_path)
     assert cfg.dataset == "shakespeare_char" and cfg.wandb_project == "shakespeare-char"
-    trainer = Trainer(cfg, log=lambda *a: None)
+    trainer = set_up(cfg, log=lambda *a: None)
     assert trainer.tokenizer.encoding == "char" and trainer.tokenizer.vocab_size == 65  # tiny shakespeare's
-    assert trainer.run()["iters"] == 4
-    bpe = Trainer(nanogpt_config(tmp_path, dataset="shakespeare", overwrite=True), log=lambda *a: None)
+    assert train(trainer)["iters"] == 4
+    bpe = set_up(nanogpt_config(tmp_path, dataset="shakespeare", overwrite=True), log=lambda *a: None)
     assert bpe.tokenizer.encoding == "gpt2"
     with pytest.raises(UserError, match="nanoGPT's data set 'openwebtext' must be prepared first: python -m nano"):
-        Trainer(nanogpt_config(tmp_path, dataset="openwebtext", overwrite=True), log=lambda *a: None)
+        set_up(nanogpt_config(tmp_path, dataset="openwebtext", overwrite=True), log=lambda *a: None)
 
 
 def test_wandb_logs_when_installed_and_says_how_to_install_when_not(tmp_path, monkeypatch):
@@ -86,9 +86,9 @@ def test_wandb_logs_when_installed_and_says_how_to_install_when_not(tmp_path, mo
     fake = types.SimpleNamespace(init=lambda **kw: calls.append(("init", kw)) or Run())
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setenv("WANDB_MODE", "offline")
-    trainer = Trainer(nanogpt_config(tmp_path, wandb_log=True), log=lambda *a: None)
-    trainer.run()
-    trainer.close()
+    trainer = set_up(nanogpt_config(tmp_path, wandb_log=True), log=lambda *a: None)
+    train(trainer)
+    close(trainer)
     assert calls[0][0] == "init" and calls[0][1]["project"] == "shakespeare-char"
     assert calls[0][1]["name"].startswith("mini-gpt-") and calls[0][1]["config"]["n_layer"] == 1
     steps = [c[1] for c in calls if c[0] == "log" and "loss" in c[2]]
@@ -98,7 +98,7 @@ def test_wandb_logs_when_installed_and_says_how_to_install_when_not(tmp_path, mo
     ]
     monkeypatch.setitem(sys.modules, "wandb", None)  # not installed
     messages = []
-    Trainer(nanogpt_config(tmp_path, wandb_log=True, overwrite=True), log=messages.append)
+    set_up(nanogpt_config(tmp_path, wandb_log=True, overwrite=True), log=messages.append)
     assert "wandb_log is set but wandb is not installed (pip install wandb): not logging" in messages[0]
 
 
@@ -117,16 +117,16 @@ def test_init_from_gpt2_reads_the_hugging_face_cache_and_says_what_to_do_offline
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     eval_only = "batch_size = 8\neval_iters = 2\neval_only = True\nwandb_log = False\ninit_from = 'gpt2'\n"
     cfg = nanogpt_config(tmp_path, eval_only, dataset="shakespeare", block_size=32, max_iters=0)
-    trainer = Trainer(cfg, log=lambda *a: None)
+    trainer = set_up(cfg, log=lambda *a: None)
     idx = torch.randint(0, 50257, (2, 32))
     with torch.no_grad():
         torch.testing.assert_close(trainer.raw_model(idx, idx)[0], theirs(idx).logits, rtol=0, atol=1e-5)
-    metrics = trainer.run()  # eval_only: losses, no training step
+    metrics = train(trainer)  # eval_only: losses, no training step
     assert metrics["iters"] == 0 and metrics["val_loss"] > 0 and [e["iter"] for e in metrics["evals"]] == [0]
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(UserError, match=r"gpt2-medium is not in .*empty and could not be downloaded .*pretrained_dir"):
-        Trainer(nanogpt_config(tmp_path, init_from="gpt2-medium", dataset="shakespeare"), log=lambda *a: None)
+        set_up(nanogpt_config(tmp_path, init_from="gpt2-medium", dataset="shakespeare"), log=lambda *a: None)
 
 
 def nanogpt_checkpoint(model: GPT, dataset="shakespeare_char", compiled=True) -> dict:
@@ -162,7 +162,8 @@ def test_sample_py_reads_a_nanogpt_checkpoint_and_its_meta_pkl(tmp_path, monkeyp
     meta = {"vocab_size": len(chars), "itos": dict(enumerate(chars)), "stoi": {ch: i for i, ch in enumerate(chars)}}
     (tmp_path / "data" / "shakespeare_char" / "meta.pkl").write_bytes(pickle.dumps(meta))
     monkeypatch.chdir(tmp_path)  # nanoGPT's layout: data/<dataset>/meta.pkl beside out-*/
-    load_sample_script().main(["--out_dir=out-shakespeare-char", "--start=ab", "--max_new_tokens=20", "--device=cpu"])
+    args = ["--out_dir=out-shakespeare-char", "--start=ab", "--max_new_tokens=20", "--device=cpu", "--order=batch"]
+    load_sample_script().main(args)  # (nanoGPT's own order: test_tools_bad_input.py)
     expected = sample_text(model, Tokenizer("char", chars), "ab", max_new_tokens=20)[0]
     assert capsys.readouterr().out == expected + "\n" and len(expected) == 22
     # without meta.pkl: GPT-2 BPE; a meta.pkl that would run code is refused
@@ -175,10 +176,10 @@ def test_sample_py_reads_a_nanogpt_checkpoint_and_its_meta_pkl(tmp_path, monkeyp
 
 
 def test_export_for_nanogpt_round_trips(tmp_path):
-    trainer = Trainer(load_config(None, {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"),
+    trainer = set_up(load_config(None, {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"),
                                         "data_dir": str(tmp_path / "data"), "always_save_checkpoint": True}),
                       log=lambda *a: None)  # fmt: skip
-    trainer.run()
+    train(trainer)
     export(tmp_path / "ours", tmp_path / "theirs")
     theirs = torch.load(tmp_path / "theirs" / "ckpt.pt", weights_only=True)  # what nanoGPT's sample.py does
     assert set(theirs["model_args"]) == {"n_layer", "n_head", "n_embd", "block_size", "bias", "vocab_size", "dropout"}
@@ -203,7 +204,7 @@ def test_export_for_nanogpt_round_trips(tmp_path):
 def test_export_refuses_an_architecture_nanogpt_does_not_have(tmp_path, upgrade, named):
     """qk_norm or a softcap would load into nanoGPT's GPT silently as another model; rope has no wpe to load."""
     cfg = {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"), "data_dir": str(tmp_path / "data")}
-    Trainer(load_config(None, {**cfg, **upgrade, "always_save_checkpoint": True}), log=lambda *a: None).run()
+    train(set_up(load_config(None, {**cfg, **upgrade, "always_save_checkpoint": True}), log=lambda *a: None))
     with pytest.raises(UserError, match=f"has {re.escape(named)}; nanoGPT's GPT is GPT-2's"):
         export(tmp_path / "ours", tmp_path / "theirs")
     assert not (tmp_path / "theirs" / "ckpt.pt").exists()
@@ -212,5 +213,5 @@ def test_export_refuses_an_architecture_nanogpt_does_not_have(tmp_path, upgrade,
 def test_export_takes_a_muon_trained_gpt2(tmp_path):
     """The optimizer is not part of the exported model: a Muon-trained GPT-2 architecture exports."""
     cfg = {**TINY, "dataset": "tinyshakespeare", "out_dir": str(tmp_path / "ours"), "data_dir": str(tmp_path / "data")}
-    Trainer(load_config(None, {**cfg, "optimizer": "muon", "always_save_checkpoint": True}), log=lambda *a: None).run()
+    train(set_up(load_config(None, {**cfg, "optimizer": "muon", "always_save_checkpoint": True}), log=lambda *a: None))
     assert export(tmp_path / "ours", tmp_path / "theirs").is_file()

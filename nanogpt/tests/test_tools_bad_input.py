@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from nanogpt import shards
 from nanogpt.shards import prepare_shards
@@ -200,3 +201,91 @@ def test_ctrl_c_with_workers_stops_at_once_with_one_line(tmp_path):
             proc.wait()
     assert proc.returncode == 130 and stderr == "interrupted\n", stderr
     assert "Traceback" not in stdout + stderr
+
+
+# ---- sample.py: nanoGPT's order for nanoGPT's checkpoints --------------------------------------------------
+
+
+def nanogpt_order_samples(state, model_args, start_ids, num_samples, max_new_tokens, temperature, top_k, seed):
+    """nanoGPT's sample.py, re-implemented step by step: seed the global generator, then build the model (its
+    init draws from it; our GPT draws exactly as nanoGPT's, checked by hand against nanoGPT's model.py), load
+    the weights, and draw the samples one at a time: crop to block_size, last logits / temperature, keep the
+    top_k, softmax, one multinomial draw from the global generator."""
+    from nanogpt.model import GPT, GPTConfig
+
+    torch.manual_seed(seed)
+    model = GPT(GPTConfig(**{k: v for k, v in model_args.items() if k != "dropout"}))
+    model.load_state_dict(state)
+    model.eval()
+    samples = []
+    with torch.no_grad():
+        for _ in range(num_samples):
+            idx = torch.tensor([start_ids])
+            for _ in range(max_new_tokens):
+                logits, _ = model(idx[:, -model_args["block_size"] :])
+                logits = logits[:, -1, :] / temperature
+                v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                logits[logits < v[:, [-1]]] = -float("Inf")
+                idx = torch.cat((idx, torch.multinomial(torch.softmax(logits, dim=-1), num_samples=1)), dim=1)
+            samples.append(idx[0].tolist())
+    return samples
+
+
+@pytest.fixture
+def nanogpt_run(tmp_path, monkeypatch):
+    """nanoGPT's layout: out-shakespeare-char/ckpt.pt (its keys) and data/shakespeare_char/meta.pkl."""
+    import pickle
+
+    from nanogpt.model import GPT, GPTConfig
+
+    chars = "\n !',.:;?abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    args = dict(n_layer=2, n_head=2, n_embd=32, block_size=24, bias=False, vocab_size=len(chars), dropout=0.0)
+    torch.manual_seed(5)
+    model = GPT(GPTConfig(**{k: v for k, v in args.items() if k != "dropout"}))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.5)  # a spread-out distribution: samples that differ by order
+    state = {f"_orig_mod.{k}": v for k, v in model.state_dict().items()}  # as nanoGPT saves a compiled model
+    checkpoint = dict(model=state, model_args=args, config={"dataset": "shakespeare_char"}, iter_num=5)
+    (tmp_path / "out-shakespeare-char").mkdir()
+    torch.save(checkpoint, tmp_path / "out-shakespeare-char" / "ckpt.pt")
+    meta = {"vocab_size": len(chars), "itos": dict(enumerate(chars)), "stoi": {c: i for i, c in enumerate(chars)}}
+    (tmp_path / "data" / "shakespeare_char").mkdir(parents=True)
+    (tmp_path / "data" / "shakespeare_char" / "meta.pkl").write_bytes(pickle.dumps(meta))
+    monkeypatch.chdir(tmp_path)
+    return model.state_dict(), args, chars
+
+
+def sample_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sample_script", PACKAGE_ROOT / "sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_samples_from_a_nanogpt_checkpoint_follow_nanogpt_order(nanogpt_run, capsys):
+    state, args, chars = nanogpt_run
+    main = sample_script().main
+    common = ["--out_dir=out-shakespeare-char", "--start=AB", "--num_samples=3", "--max_new_tokens=60", "--device=cpu"]
+    main([*common, "--seed=7"])  # --order=auto: a nanoGPT checkpoint gets nanoGPT's order
+    expected = nanogpt_order_samples(state, args, [chars.index(c) for c in "AB"], 3, 60, 0.8, 200, seed=7)
+    texts = ["".join(chars[i] for i in ids) for ids in expected]
+    assert capsys.readouterr().out == ("\n" + "-" * 40 + "\n").join(texts) + "\n"
+    assert len(set(texts)) == 3 and all(len(t) == 62 for t in texts)
+    main([*common, "--seed=7", "--order=batch"])  # the other order: other text from the same seed
+    assert capsys.readouterr().out != ("\n" + "-" * 40 + "\n").join(texts) + "\n"
+    main([*common, "--seed=7", "--order=nanogpt"])
+    assert capsys.readouterr().out == ("\n" + "-" * 40 + "\n").join(texts) + "\n"
+
+
+def test_a_char_model_without_meta_pkl_says_meta_pkl_was_not_found(nanogpt_run):
+    Path("data/shakespeare_char/meta.pkl").unlink()
+    with pytest.raises(UserError) as error:
+        sample_script().main(["--out_dir=out-shakespeare-char", "--device=cpu"])
+    assert str(error.value) == (
+        "no meta.pkl found (looked for out-shakespeare-char/meta.pkl and data/shakespeare_char/meta.pkl): without "
+        "one the model would speak GPT-2 BPE (50,257 tokens), but it has 61, a character vocabulary; give "
+        "--meta=path/to/meta.pkl (nanoGPT writes it to data/<dataset>/meta.pkl)"
+    )
