@@ -411,10 +411,15 @@ def test_browser_check_without_chromium_fails_in_ci_and_is_skipped_elsewhere(tmp
     from zero_to_hero import browser_check
 
     monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.delenv("ZERO_TO_HERO_BROWSER_CHECK", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setenv("CI", "1")
     with pytest.raises(UserError, match="Chromium not found, and CI must run the browser check: apt-get install"):
         browser_check.main([str(tmp_path)])
     monkeypatch.delenv("CI")
+    monkeypatch.setenv("ZERO_TO_HERO_BROWSER_CHECK", "required")  # what .ci/run sets
+    with pytest.raises(UserError, match="Chromium not found"):
+        browser_check.main([str(tmp_path)])
+    monkeypatch.delenv("ZERO_TO_HERO_BROWSER_CHECK")
     assert browser_check.main([str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("browser check skipped: Chromium not found (apt-get install chromium")
