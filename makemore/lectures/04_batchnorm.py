@@ -135,7 +135,7 @@ assert torch.equal(h_softmax_fixed, h_original)  # the hidden layer is untouched
 # only then does the real learning begin. With the fixed output layer, training starts at the 3.3 the
 # bottom of the stick would have reached. Below, the lecture's loop (batch 32, lr 0.1) from both starts, on
 # the same batches. (Lecture 3's init also saturates the tanh layer, the next section's problem, so here the
-# stick's bottom comes slowly: about 1,700 steps to get back to 3.3; fast mode's 600 steps show only the
+# stick's bottom comes slowly: about 1,500 steps to get back to 3.3; fast mode's 600 steps show only the
 # blade, still above 5.)
 
 
@@ -778,10 +778,12 @@ sweep = {
 }
 
 
-def short_run(model, step=None, steps=SWEEP_STEPS):
+def short_run(model, train_step=None, steps=SWEEP_STEPS):
     """Train a deep net for `steps` SGD steps (lr 0.1, then 0.01) from a fixed batch sequence; returns val loss."""
     g = torch.Generator().manual_seed(1)
-    train(step or sgd_step(model), Xtr, Ytr, steps=steps, batch_size=32, lr_at=step_decay(0.1, steps), generator=g)
+    train(
+        train_step or sgd_step(model), Xtr, Ytr, steps=steps, batch_size=32, lr_at=step_decay(0.1, steps), generator=g
+    )
     model.eval()
     return evaluate(model, Xdev, Ydev)
 
