@@ -423,3 +423,17 @@ def test_browser_check_without_chromium_fails_in_ci_and_is_skipped_elsewhere(tmp
     monkeypatch.delenv("ZERO_TO_HERO_BROWSER_CHECK")
     assert browser_check.main([str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("browser check skipped: Chromium not found (apt-get install chromium")
+
+
+def test_exercise_files_refuse_unknown_flags_too(tmp_path):
+    script = tmp_path / "pkg" / "lectures" / "exercises_02.py"
+    script.parent.mkdir(parents=True)
+    script.write_text("from zero_to_hero.lectures import Exercises\nexercises = Exercises()\nexercises.summary()\n")
+    run = [sys.executable, str(script)]
+    proc = subprocess.run([*run, "--fsat"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == (
+        "error: unknown flag '--fsat' for exercises_02.py; known flags: --fast, --save-docs, --help"
+    )
+    proc = subprocess.run([*run, "--fast"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == "0 of 0 exercises done\n"
