@@ -123,8 +123,8 @@ def notebooks(session: nox.Session) -> None:
 @nox.session(default=False)
 def book(session: nox.Session) -> None:
     """The course as pages: every walkthrough executed in FULL mode as a notebook and rendered to
-    out/book/NN_name.html, with out/book/index.html in lecture order; then the browser check. Over an hour on a
-    2-core CPU (each walkthrough's full mode is under 10 minutes)."""
+    out/book/NN_name.html, with out/book/index.html in lecture order; then the browser check. Each
+    walkthrough's full mode takes at most 10 minutes on a laptop CPU, and they run one after the other."""
     _install_lectures(session)
     walkthroughs = sorted(ROOT.glob("*/lectures/[0-9][0-9]_*.py"), key=lambda p: p.name)
     out = ROOT / "out" / "book"
