@@ -87,8 +87,9 @@ lecture.result("init_loss", loss_original.item(), lecture=27.8817)
 # What loss should an untrained net have? The lecture first asks it of a toy: four classes, four logits, the
 # right answer is class 2. With all logits equal (whatever their value) softmax gives each class 1/4 and the
 # loss is −ln(1/4) = ln 4 = 1.3863. A large logit on the right class drives the loss towards 0; the same large
-# logit on a wrong class drives it up without bound. Large *random* logits are a lottery that mostly loses:
-# the net is confidently wrong. So at initialisation the logits should be near zero and close to each other.
+# logit on a wrong class drives it up without bound. Large *random* logits are a lottery: when the largest
+# happens to sit on the right class the loss is tiny, otherwise it is huge — and with 27 classes instead of 4
+# it mostly sits elsewhere: the net is confidently wrong. So at init the logits should be near zero and alike.
 
 
 # %%
