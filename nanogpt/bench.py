@@ -25,8 +25,9 @@ from nanogpt.config import add_config_arguments, config_from_args
 from nanogpt.mfu import mfu, model_flops_per_token, peak_flops
 from nanogpt.model import GPT, GPTConfig
 from nanogpt.optim import lr_at
+from nanogpt.runlog import format_params
 from nanogpt.shards import VOCAB_SIZE, write_synthetic_shards
-from nanogpt.trainer import Trainer, format_params
+from nanogpt.trainer import Run, set_up, train_step
 from zero_to_hero import UserError, run_main
 from zero_to_hero.device import autocast
 from zero_to_hero.files import prepare_out_dir, write_json
@@ -37,15 +38,15 @@ CONFIGS = Path(__file__).parent / "configs"
 class PlainLoop:
     """The textbook loop, for comparison (not used for training)."""
 
-    def __init__(self, trainer: Trainer):
-        cfg = trainer.cfg
+    def __init__(self, run: Run):
+        cfg = run.cfg
         torch.manual_seed(cfg.seed)
-        self.model = GPT(GPTConfig(**trainer.model_args)).to(trainer.device)
-        self.model.load_state_dict(trainer.raw_model.state_dict())
+        self.model = GPT(GPTConfig(**run.model_args)).to(run.device)
+        self.model.load_state_dict(run.raw_model.state_dict())
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
         )
-        self.cfg, self.device = cfg, trainer.device
+        self.cfg, self.device = cfg, run.device
         self.path = str(Path(cfg.data_dir) / f"{Path(cfg.dataset).stem}-{cfg.encoding}" / "train.bin")
 
     def get_batch(self):
@@ -85,11 +86,11 @@ def first_divergence(a: torch.Tensor, b: torch.Tensor) -> int | None:
     return int(differs[0]) if len(differs) else None
 
 
-def time_generation(trainer: Trainer, rounds: int) -> dict:
+def time_generation(run: Run, rounds: int) -> dict:
     """Greedy generation of block_size - 1 tokens from one, with and without the KV cache, timed in the
-    trainer's dtype. The tokens are compared in float32: under bf16 autocast the two ways round differently,
+    run's dtype. The tokens are compared in float32: under bf16 autocast the two ways round differently,
     and a near-tie between two tokens may flip, which says nothing about the cache."""
-    model, device = trainer.raw_model.eval(), trainer.device
+    model, device = run.raw_model.eval(), run.device
     idx = torch.zeros((1, 1), dtype=torch.long, device=device)
     new_tokens = model.config.block_size - 1
     results, outputs = {}, {}
@@ -97,7 +98,7 @@ def time_generation(trainer: Trainer, rounds: int) -> dict:
         seconds = []
         for _ in range(rounds + 1):  # the first round warms up
             start = time.perf_counter()
-            with autocast(device, trainer.dtype):
+            with autocast(device, run.dtype):
                 outputs[use_cache] = model.generate(idx, new_tokens, temperature=0, use_cache=use_cache)
             outputs[use_cache].tolist()  # waits for the GPU
             seconds.append(time.perf_counter() - start)
@@ -142,13 +143,13 @@ def main(argv=None) -> None:
         vocab_size = VOCAB_SIZE if cfg.encoding == "gpt2" else 65
         folder = write_synthetic_shards(Path(cfg.data_dir) / f"synthetic-{vocab_size}", vocab_size)["train"][0].parent
         cfg, args.no_peer = dataclasses.replace(cfg, dataset=str(folder)), True
-    trainer = Trainer(cfg, log=lambda *a: None)
+    run = set_up(cfg, log=lambda *a: None)
     if args.masked:
-        trainer.raw_model.set_attention(sdpa=False)
+        run.raw_model.set_attention(sdpa=False)
     if args.generate:
-        results = time_generation(trainer, args.rounds)
+        results = time_generation(run, args.rounds)
         speeds = results["tokens_per_sec"]
-        print(f"generate {results['new_tokens']} tokens, greedy, batch 1, {trainer.device}, {trainer.dtype}:")
+        print(f"generate {results['new_tokens']} tokens, greedy, batch 1, {run.device}, {run.dtype}:")
         same = results["first_divergence_fp32"] is None
         check = (
             "the same tokens in fp32"
@@ -156,28 +157,28 @@ def main(argv=None) -> None:
             else f"fp32 tokens differ from position {results['first_divergence_fp32']}"
         )
         if results["first_divergence_timed_dtype"] is not None:
-            check += f"; in {trainer.dtype} they part at position {results['first_divergence_timed_dtype']} (near-ties)"
+            check += f"; in {run.dtype} they part at position {results['first_divergence_timed_dtype']} (near-ties)"
         print(f"KV cache {speeds['kv_cache']:,.0f} tokens/s, without {speeds['no_cache']:,.0f} tokens/s ({check})")
         if args.json:
             write_json(args.json, {"config": str(config_file), **results})
         return
-    contenders = {"nanogpt": lambda lr: trainer.train_step(lr_at(100, cfg))}
+    contenders = {"nanogpt": lambda lr: train_step(run, lr_at(100, cfg))}
     if not args.no_peer:
-        contenders["plain loop"] = PlainLoop(trainer).train_step
-    tokens = trainer.tokens_per_iter  # total_batch_size or batch x block x accumulation
+        contenders["plain loop"] = PlainLoop(run).train_step
+    tokens = run.tokens_per_iter  # total_batch_size or batch x block x accumulation
     print(
-        f"config {config_file}: {format_params(trainer.raw_model.num_params())} params, {tokens} tokens/iter, "
-        f"{trainer.device}, {trainer.dtype}, compile={cfg.compile}, threads={torch.get_num_threads()}"
+        f"config {config_file}: {format_params(run.raw_model.num_params())} params, {tokens} tokens/iter, "
+        f"{run.device}, {run.dtype}, compile={cfg.compile}, threads={torch.get_num_threads()}"
     )
     for step in contenders.values():
-        time_steps(step, args.warmup, trainer.device)
+        time_steps(step, args.warmup, run.device)
     rounds = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, step in contenders.items():
-            rounds[name].append(time_steps(step, args.iters, trainer.device))
+            rounds[name].append(time_steps(step, args.iters, run.device))
     results = {}
-    flops_per_token = model_flops_per_token(trainer.raw_model)
-    peak = peak_flops(trainer.device, cfg.peak_flops)
+    flops_per_token = model_flops_per_token(run.raw_model)
+    peak = peak_flops(run.device, cfg.peak_flops)
     for name, seconds in rounds.items():
         ms = statistics.median(seconds) * 1000
         tokens_per_sec = tokens * 1000 / ms
@@ -201,7 +202,7 @@ def main(argv=None) -> None:
         from torch.profiler import ProfilerActivity, profile
 
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            time_steps(contenders["nanogpt"], args.iters, trainer.device)
+            time_steps(contenders["nanogpt"], args.iters, run.device)
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
 
 

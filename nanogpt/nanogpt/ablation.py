@@ -8,7 +8,7 @@ taught), each removed alone from the full recipe, every variant trained for the 
 Each variant trains for `budget` seconds of training (evaluations not counted) with its learning-rate schedule
 (warmup, cosine) stretched over that time, so a slower step buys fewer but not worse-scheduled steps: what
 counts is loss per second, as for a learner at their own machine. Every `eval_every` seconds of training the
-val loss is measured on the same fixed batches (Trainer.evaluate); the table gives the training seconds to first
+val loss is measured on the same fixed batches (trainer.evaluate); the table gives the training seconds to first
 reach each target (interpolated between evaluations), the val loss at the end of the budget, and both against
 the baseline of the same run. Each single training run holds the CPU lock (--lock), so other timed work waits
 for it, and can run in between.
@@ -28,7 +28,7 @@ import torch
 
 from nanogpt.config import load_config, load_config_file, parse_overrides
 from nanogpt.optim import lr_at
-from nanogpt.trainer import Trainer
+from nanogpt.trainer import close, evaluate, set_up, train_step
 from zero_to_hero import UserError, run_main
 from zero_to_hero.files import file_lock, write_json
 from zero_to_hero.progress import format_duration
@@ -89,28 +89,28 @@ def run_order(names: list[str]) -> list[str]:
 def train_for(values: dict, budget: float, eval_every: float, targets=(), log=print) -> dict:
     """Train one variant (config values) for `budget` seconds of training; the val curve and what it reached."""
     cfg = load_config(None, values)
-    trainer = Trainer(cfg, log=lambda *args: None)
-    trainer.eval_batches = {"val": trainer.eval_batches["val"]}  # the val split only: half the evaluation time
+    run = set_up(cfg, log=lambda *args: None)
+    run.eval_batches = {"val": run.eval_batches["val"]}  # the val split only: half the evaluation time
     try:
-        evals = [{"seconds": 0.0, "iters": 0, "val": trainer.evaluate()["val"]}]
+        evals = [{"seconds": 0.0, "iters": 0, "val": evaluate(run)["val"]}]
         elapsed, iters, next_eval = 0.0, 0, eval_every
         while elapsed < budget:
             # the schedule as a function of time: the iteration the same fraction into max_iters
             lr = lr_at(min(int(elapsed / budget * cfg.max_iters), cfg.max_iters), cfg)
             start = time.perf_counter()
-            loss = trainer.train_step(lr).item()  # .item() waits for the step (on a GPU too): honest timing
+            loss = train_step(run, lr).item()  # .item() waits for the step (on a GPU too): honest timing
             elapsed += time.perf_counter() - start
             iters += 1
             if not math.isfinite(loss):
                 raise UserError(f"the loss became {loss} at iteration {iters}: lower the learning rate")
             if elapsed >= next_eval or elapsed >= budget:
-                evals.append({"seconds": round(elapsed, 3), "iters": iters, "val": trainer.evaluate()["val"]})
+                evals.append({"seconds": round(elapsed, 3), "iters": iters, "val": evaluate(run)["val"]})
                 next_eval += eval_every
     finally:
-        trainer.close()
+        close(run)
     reached = {str(t): first_reached(evals, t) for t in targets}
     return {"evals": evals, "reached": reached, "final_val": evals[-1]["val"], "iters": iters,
-            "ms_per_iter": 1000 * elapsed / iters, "params": trainer.raw_model.num_params()}  # fmt: skip
+            "ms_per_iter": 1000 * elapsed / iters, "params": run.raw_model.num_params()}  # fmt: skip
 
 
 def describe(result: dict, budget: float) -> str:

@@ -81,7 +81,7 @@ class TrainConfig:
     beta1: float = _key(0.9, "AdamW beta1")
     beta2: float = _key(0.99, "AdamW beta2")
     grad_clip: float = _key(1.0, "clip the global gradient norm to this (0 = off)")
-    decay_lr: bool = _key(True, "cosine learning-rate decay (False = constant after warmup)")
+    decay_lr: bool = _key(True, "warmup, then cosine decay (False = the constant learning_rate, no warmup, as nanoGPT)")
     warmup_iters: int = _key(100, "linear warmup steps")
     lr_decay_iters: int = _key(2000, "step at which the cosine reaches min_lr (usually = max_iters)")
     min_lr: float = _key(1e-4, "final learning rate (usually learning_rate / 10)")
@@ -200,8 +200,42 @@ def validate(cfg: TrainConfig) -> None:
     for key in ("beta1", "beta2", "muon_momentum"):
         if not 0.0 <= getattr(cfg, key) < 1.0:
             raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
-    parse_threads(cfg.threads)  # 'auto' or a number >= 1
-    accumulation_steps(cfg)  # total_batch_size must split into whole micro-batches (per process: in the Trainer)
+    if cfg.threads.strip().lower() != "auto":
+        parse_threads(cfg.threads)  # a number >= 1; 'auto' is measured once, when the run sets its threads
+    accumulation_steps(
+        cfg
+    )  # total_batch_size must split into whole micro-batches (per process: distributed.split_batch)
+
+
+# keys that only matter when another key says so: {key: (what they need, is it there?)}
+GPT_ONLY = ("n_layer", "n_head", "n_embd", "dropout", "bias", "pos_emb", "norm", "qk_norm", "mlp_act", "tie_weights")
+GPT_ONLY += ("zero_init", "logit_softcap")
+NEEDS = {key: ("--model=gpt", lambda cfg: cfg.model == "gpt") for key in GPT_ONLY}
+NEEDS.update({key: ("--optimizer=muon", lambda cfg: cfg.optimizer == "muon") for key in ("muon_lr", "muon_momentum")})
+NEEDS.update(
+    {key: ("--decay_lr=True", lambda cfg: cfg.decay_lr) for key in ("warmup_iters", "lr_decay_iters", "min_lr")}
+)
+NEEDS.update({key: ("--hellaswag_interval", lambda cfg: cfg.hellaswag_interval) for key in ("hellaswag_limit",)})
+NEEDS["hellaswag_file"] = NEEDS["hellaswag_limit"]
+NEEDS.update({key: ("--sample_interval", lambda cfg: cfg.sample_interval) for key in ("sample_prompt", "sample_count")})
+NEEDS["sample_tokens"] = NEEDS["sample_count"]
+NEEDS.update({key: ("--wandb_log=True", lambda cfg: cfg.wandb_log) for key in ("wandb_project", "wandb_run_name")})
+
+
+def inert_keys_note(cfg: TrainConfig, given: set[str] | None) -> str | None:
+    """One line naming the keys the user set (given; None = every key off its default) that do nothing in this
+    combination (--muon_lr without --optimizer=muon, RoPE with the bigram ...), or None."""
+    if given is None:
+        given = {k for k, f in KEYS.items() if getattr(cfg, k) != f.default}
+    inert = {}
+    for key in sorted(given & NEEDS.keys()):
+        needs, holds = NEEDS[key]
+        if not holds(cfg):
+            inert.setdefault(needs, []).append(key)
+    if not inert:
+        return None
+    parts = [f"{', '.join('--' + k for k in keys)} without {needs}" for needs, keys in inert.items()]
+    return f"note: {'; '.join(parts)}: no effect in this run"
 
 
 def accumulation_steps(cfg: TrainConfig, world_size: int = 1) -> int:

@@ -123,14 +123,20 @@ def prepare(dataset: str, encoding: str, folder) -> dict:
     n_train = int(len(ids) * TRAIN_FRACTION)
     if n_train < 2 or len(ids) - n_train < 2:
         raise UserError(f"data set {dataset!r} has only {len(ids)} tokens; it needs at least 20 for a 90/10 split")
-    folder.mkdir(parents=True, exist_ok=True)
     meta = {**tokenizer.meta(), "sha256": digest, "train_tokens": n_train, "val_tokens": len(ids) - n_train}
-    for split, part in [("train", ids[:n_train]), ("val", ids[n_train:])]:
-        data = part.tobytes()
-        with atomic_path(folder / f"{split}.bin") as tmp:  # a temporary name per writer
-            tmp.write_bytes(data)
-        meta[f"{split}_sha256"] = hashlib.sha256(data).hexdigest()
-    write_json(meta_path, meta)  # written last: its presence means the folder is complete
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for split, part in [("train", ids[:n_train]), ("val", ids[n_train:])]:
+            data = part.tobytes()
+            with atomic_path(folder / f"{split}.bin") as tmp:  # a temporary name per writer
+                tmp.write_bytes(data)
+            meta[f"{split}_sha256"] = hashlib.sha256(data).hexdigest()
+        write_json(meta_path, meta)  # written last: its presence means the folder is complete
+    except OSError as e:  # a full disk, a quota: no meta.json, so the folder is prepared again next time
+        raise UserError(
+            f"could not write the token files into {folder} ({e.strerror or e}); free some space or choose "
+            "another --data_dir"
+        ) from None
     return meta
 
 

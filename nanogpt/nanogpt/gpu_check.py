@@ -173,7 +173,7 @@ class Check:
 import torch
 from nanogpt.config import load_config
 from nanogpt.shards import write_synthetic_shards
-from nanogpt.trainer import Trainer
+from nanogpt.trainer import set_up, train_step
 device = {self.device!r}
 folder = write_synthetic_shards({str(self.out / "synthetic")!r}, 50257)["train"][0].parent
 batch, block = {size}
@@ -181,10 +181,10 @@ over = dict(dataset=str(folder), device=device, batch_size=batch, block_size=blo
             compile={not self.smoke}, out_dir={str(self.out / "memory")!r})
 if device == "cpu":
     over.update(n_layer=1, n_head=2, n_embd=32)
-trainer = Trainer(load_config("configs/gpt2.py", over), log=lambda *a: None)
+run = set_up(load_config("configs/gpt2.py", over), log=lambda *a: None)
 try:
     for _ in range(2):
-        trainer.train_step(1e-4).item()
+        train_step(run, 1e-4).item()
     peak = torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else 0.0
     print(f"FITS peak {{peak:.1f}} GiB")
 except torch.OutOfMemoryError:

@@ -13,7 +13,7 @@ import torch
 
 from nanogpt import distributed
 from nanogpt.data import Batches
-from nanogpt.trainer import Trainer
+from nanogpt.trainer import set_up
 from zero_to_hero import UserError
 
 HERE = Path(__file__).resolve().parents[1]
@@ -66,4 +66,4 @@ def test_ranks_split_the_global_micro_batch_of_one_stream(tmp_path):
 def test_gradient_accumulation_must_split_over_the_ranks(tiny_config, monkeypatch):
     monkeypatch.setattr(distributed, "setup", lambda device, backend: (distributed.World(0, 0, 2), device))
     with pytest.raises(UserError, match=r"gradient_accumulation_steps \(3\) must be a multiple of the number of"):
-        Trainer(tiny_config(gradient_accumulation_steps=3), log=lambda *a: None)
+        set_up(tiny_config(gradient_accumulation_steps=3), log=lambda *a: None)

@@ -7,7 +7,7 @@ import pytest
 from nanogpt.config import load_config
 from nanogpt.mfu import training_flops_per_token
 from nanogpt.shards import prepare_shards
-from nanogpt.trainer import Trainer
+from nanogpt.trainer import evaluate, set_up, train
 from zero_to_hero import UserError
 
 silent = dict(log=lambda *a: None)
@@ -24,10 +24,10 @@ def test_training_on_a_shard_folder_with_a_padded_vocabulary(corpus, tiny_config
     folder = tmp_path / "shards"
     prepare_shards([corpus], folder, shard_tokens=500, val_tokens=200, workers=1, **silent)
     cfg = tiny_config(dataset=str(folder), vocab_size=50304, peak_flops=1e12, max_iters=30, lr_decay_iters=30)
-    trainer = Trainer(cfg, **silent)
+    trainer = set_up(cfg, **silent)
     assert trainer.tokenizer.vocab_size == 50257 and trainer.raw_model.config.vocab_size == 50304
-    initial = trainer.evaluate()["val"]
-    metrics = trainer.run()
+    initial = evaluate(trainer)["val"]
+    metrics = train(trainer)
     assert metrics["val_loss"] < initial - 1.0  # the corpus has ten words: the model finds them quickly
     per_token = training_flops_per_token(metrics["params"], 2, 16, 16)
     assert metrics["mfu"] == pytest.approx(metrics["tokens_per_sec"] * per_token / 1e12)
@@ -36,8 +36,8 @@ def test_training_on_a_shard_folder_with_a_padded_vocabulary(corpus, tiny_config
 
 def test_a_vocab_size_below_the_tokenizer_is_a_user_error(tiny_config):
     with pytest.raises(UserError, match="vocab_size 40 is smaller than the tokenizer's"):
-        Trainer(tiny_config(encoding="gpt2", vocab_size=40), **silent)
+        set_up(tiny_config(encoding="gpt2", vocab_size=40), **silent)
 
 
 def test_mfu_is_none_on_cpu_without_a_peak(tiny_config):
-    assert Trainer(tiny_config(max_iters=2), **silent).run()["mfu"] is None
+    assert train(set_up(tiny_config(max_iters=2), **silent))["mfu"] is None
