@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nanogpt.model import CHOICES
 from zero_to_hero import UserError
-from zero_to_hero.device import parse_threads
+from zero_to_hero.device import threads_option
 
 
 def _key(default, help: str):
@@ -200,8 +200,7 @@ def validate(cfg: TrainConfig) -> None:
     for key in ("beta1", "beta2", "muon_momentum"):
         if not 0.0 <= getattr(cfg, key) < 1.0:
             raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
-    if cfg.threads.strip().lower() != "auto":
-        parse_threads(cfg.threads)  # a number >= 1; 'auto' is measured once, when the run sets its threads
+    threads_option(cfg.threads)  # 'auto' or a number >= 1, checked; 'auto' is measured once, when the run starts
     accumulation_steps(
         cfg
     )  # total_batch_size must split into whole micro-batches (per process: distributed.split_batch)

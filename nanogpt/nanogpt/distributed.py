@@ -17,7 +17,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from zero_to_hero import UserError
-from zero_to_hero.device import parse_threads
+from zero_to_hero.device import resolve_threads
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def enable_tf32() -> None:
 def threads_per_process(value: str) -> int:
     """CPU threads for this process: a number as given; 'auto' measures the idle cores once and shares them among
     this node's processes (torchrun's LOCAL_WORLD_SIZE)."""
-    threads = parse_threads(value)
+    threads = resolve_threads(value)  # 'auto': the idle cores, measured here, once
     if value.strip().lower() == "auto":
         threads = max(1, threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     return threads

@@ -180,6 +180,19 @@ def test_threads_are_set_and_reported(tiny_config):
         torch.set_num_threads(threads)
 
 
+def test_threads_auto_is_measured_once_from_the_command_line_to_the_first_step(tiny_config, monkeypatch):
+    import zero_to_hero.device
+
+    measured = []
+    monkeypatch.setattr(zero_to_hero.device, "idle_cores", lambda: measured.append(1) or 1)  # 0.25 s each, really
+    threads = torch.get_num_threads()
+    try:
+        run = set_up(tiny_config(threads="auto"), **silent)  # load_config checks the value, set_up measures it
+    finally:
+        torch.set_num_threads(threads)
+    assert measured == [1] and run.threads == 1
+
+
 def test_parameter_counts_are_never_0_00M():
     assert format_params(6_560) == "6,560" and format_params(10_650_000) == "10.65M"
 
