@@ -115,7 +115,7 @@ def restore(run, saved: dict, changes: dict) -> dict | None:
     )
     run.evals, run.hellaswag_results = list(saved.get("evals", [])), list(saved.get("hellaswag", []))
     run.train_batches.set_state(saved["rng"]["sampler"].cpu())
-    run.log(f"resumed from {run.out_dir / FILENAME} at iter {run.iter_num}")
+    run.log(f"{'evaluating' if run.cfg.eval_only else 'resumed from'} {run.out_dir / FILENAME} at iter {run.iter_num}")
     if changes:
         run.log(f"changed since the checkpoint: {', '.join(f'{k} {a!r} -> {b!r}' for k, (a, b) in changes.items())}")
     return rank_rng_state(saved["rng"], run.world, run.log)

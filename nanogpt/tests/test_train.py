@@ -194,7 +194,7 @@ def test_eval_only_on_a_trained_run_evaluates_the_saved_model_and_changes_none_o
     evaluated = train(set_up(tiny_config(eval_only=True), log=messages.append))
     # the saved model (iter 12) on the same fixed batches: the last evaluation of the run, exactly
     assert evaluated["val_loss"] == metrics["val_loss"] and evaluated["train_loss"] == metrics["train_loss"]
-    assert evaluated["iters"] == 12 and "resumed from" in messages[0]
+    assert evaluated["iters"] == 12 and messages[0].startswith(f"evaluating {out_dir / 'ckpt.pt'} at iter 12")
     assert {name: (out_dir / name).read_bytes() for name in before} == before
     with pytest.raises(UserError, match="no checkpoint at .*nowhere"):  # never a fresh random model
         set_up(tiny_config(eval_only=True, out_dir="nowhere"), **silent)
