@@ -30,7 +30,7 @@ from nanogpt.config import load_config, load_config_file, parse_overrides
 from nanogpt.optim import lr_at
 from nanogpt.trainer import close, evaluate, set_up, train_step
 from zero_to_hero import UserError, run_main
-from zero_to_hero.files import file_lock, write_json
+from zero_to_hero.files import file_lock, hold_folder, prepare_out_dir, write_json
 from zero_to_hero.progress import format_duration
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -196,19 +196,23 @@ def run_ablation(baseline_file, recipe_file, names=None, seeds=(1337, 1338), bud
         settings = {"budget": budget, "eval_every": eval_every, "targets": list(targets), "seeds": list(seeds)}
         settings.update(baseline=str(baseline_file), recipe=str(recipe_file), overrides=overrides or {})
         settings.update(torch=torch.__version__, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-        runs = {name: [] for name in names}  # the table's order
-        started, total = time.perf_counter(), len(names) * len(seeds)
-        for seed in seeds:  # all variants once, then again: an interrupted run still compares them all
-            for name in run_order(names):
-                with file_lock(lock) if lock else contextlib.nullcontext():  # timed runs take turns
-                    result = train_for({**all_variants[name], "seed": seed}, budget, eval_every, targets)
-                runs[name].append({"seed": seed, **result})
-                if out is not None:  # after every run: an interrupted ablation keeps what it measured
-                    write_results(out, runs, settings)
-                done = sum(map(len, runs.values()))
-                eta = format_duration((time.perf_counter() - started) / done * (total - done))
-                log(f"[{done}/{total}] {name}, seed {seed}: {describe(result, budget)} | ETA {eta}")
-    return write_results(out, runs, settings)
+        if out is not None:
+            prepare_out_dir(out, "--out_dir")  # before the runs, not after
+        # two ablations into one ablation.json would mix their runs: the folder is held for this one
+        with hold_folder(out, "--out_dir") if out is not None else contextlib.nullcontext():
+            runs = {name: [] for name in names}  # the table's order
+            started, total = time.perf_counter(), len(names) * len(seeds)
+            for seed in seeds:  # all variants once, then again: an interrupted run still compares them all
+                for name in run_order(names):
+                    with file_lock(lock) if lock else contextlib.nullcontext():  # timed runs take turns
+                        result = train_for({**all_variants[name], "seed": seed}, budget, eval_every, targets)
+                    runs[name].append({"seed": seed, **result})
+                    if out is not None:  # after every run: an interrupted ablation keeps what it measured
+                        write_results(out, runs, settings)
+                    done = sum(map(len, runs.values()))
+                    eta = format_duration((time.perf_counter() - started) / done * (total - done))
+                    log(f"[{done}/{total}] {name}, seed {seed}: {describe(result, budget)} | ETA {eta}")
+            return write_results(out, runs, settings)
 
 
 def write_results(out, runs: dict, settings: dict) -> dict:
@@ -224,6 +228,40 @@ def write_results(out, runs: dict, settings: dict) -> dict:
         Path(out).mkdir(parents=True, exist_ok=True)
         write_json(Path(out) / "ablation.json", result)
     return result
+
+
+def _numbers(flag: str, text: str, kind) -> list:
+    """`--seeds=1337,1338` -> [1337, 1338]; anything else one clear line."""
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"{flag} must be comma-separated {kind.__name__}s, got {text!r}") from None
+    if not values:
+        raise UserError(f"{flag} is empty; give at least one value")
+    if kind is float and not all(math.isfinite(v) for v in values):
+        raise UserError(f"{flag} must be finite numbers, got {text!r}")
+    return values
+
+
+def read_table(path) -> str:
+    """The markdown table of a saved ablation.json; a missing, corrupt or foreign file is one clear line."""
+    path = Path(path)
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--table {path} not found; give an ablation.json (written to --out_dir)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise UserError(f"cannot read --table {path} ({reason.lower()})") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"--table {path} is not JSON (line {e.lineno}: {e.msg}); is it cut short?") from None
+    needed = ("runs", "targets", "budget")
+    if not isinstance(saved, dict) or any(key not in saved for key in needed):
+        raise UserError(f"--table {path} is not an ablation.json (no {', '.join(needed)}); nanogpt.ablation writes one")
+    try:
+        return write_results(None, saved["runs"], saved)["table"]
+    except (KeyError, TypeError, ValueError, AttributeError, statistics.StatisticsError) as e:
+        raise UserError(f"--table {path} is not a complete ablation.json ({type(e).__name__}: {e})"[:300]) from None
 
 
 def main(argv=None) -> None:
@@ -242,19 +280,28 @@ def main(argv=None) -> None:
     parser.add_argument("--fast", action="store_true", help="baseline and recipe, 1 seed, 3 s each: a smoke test")
     args, rest = parser.parse_known_args(argv)
     if args.table:
-        saved = json.loads(Path(args.table).read_text())
-        print(write_results(None, saved["runs"], saved)["table"])
+        print(read_table(args.table))
         return
     overrides = parse_overrides(rest)  # --key=value for both configs, e.g. --device=cuda, --threads=2
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = _numbers("--seeds", args.seeds, int)
+    targets = _numbers("--targets", args.targets, float)
+    for flag, value in (("--budget", args.budget), ("--eval_every", args.eval_every)):
+        if not math.isfinite(value) or value <= 0:
+            raise UserError(f"{flag} must be a positive number of seconds, got {value:g}")
     if args.fast:
         names, seeds, args.budget, args.eval_every = names or ["baseline", "recipe"], seeds[:1], 3.0, 1.0
         overrides.setdefault("eval_iters", 5)
     overrides.setdefault("threads", "2")  # the same for every run: threads=auto would depend on the moment
     for path in (args.baseline, args.recipe):
         load_config_file(path)  # a missing or broken file: one clear error before anything runs
-    targets = [float(t) for t in args.targets.split(",")]
+    if args.lock:  # the lock file is opened before every run: a bad path must not end the ablation midway
+        try:
+            with open(args.lock, "a"):
+                pass
+        except OSError as e:
+            reason = (e.strerror or str(e)).lower()
+            raise UserError(f"cannot open --lock {args.lock} ({reason}); give another file, or ''") from None
     result = run_ablation(args.baseline, args.recipe, names, seeds, args.budget, args.eval_every, targets,
                           overrides, args.lock, args.out_dir)  # fmt: skip
     print(result["table"])

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from zero_to_hero import UserError, run_main
+from zero_to_hero.files import prepare_out_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[1]  # nanogpt/ (train.py, bench.py, configs/, tests/)
 TINY = ["--n_layer=2", "--n_head=2", "--n_embd=32", "--block_size=32", "--batch_size=8", "--compile=false"]
@@ -217,6 +218,11 @@ def main(argv=None) -> None:
     unknown = sorted(set(chosen) - set(CHECKS))
     if unknown:
         raise UserError(f"unknown checks {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
+    if not chosen:  # `--only=` would run nothing and exit 0, as if every check had passed
+        raise UserError(f"--only names no check; choose from {', '.join(CHECKS)} (or leave --only out: all)")
+    if len(set(chosen)) != len(chosen):
+        twice = sorted({c for c in chosen if chosen.count(c) > 1})
+        raise UserError(f"--only names {', '.join(twice)} more than once; name each check once")
     if args.dry_run:
         for name in chosen:
             print(f"{name:>9}: {PLAN[name]}")
@@ -227,7 +233,7 @@ def main(argv=None) -> None:
         raise UserError("no CUDA GPU here; run it on a GPU machine (or --smoke to try every check on the CPU)")
     if args.data and not Path(args.data).is_dir():
         raise UserError(f"data folder {args.data} not found; point --data at the course mirror (shared/data)")
-    Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(args.out_dir, "--out_dir")  # a bad folder found after 8 minutes would cost the figures
     device = "cpu (smoke)" if args.smoke else torch.cuda.get_device_name()
     print(f"gpu_check on {device}, torch {torch.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     check, rows = Check(args), []
@@ -240,7 +246,7 @@ def main(argv=None) -> None:
         rows.append({"check": name, "result": result, "seconds": round(time.perf_counter() - start, 1)})
         print(f"{name:>9} | {result} | {rows[-1]['seconds']} s", flush=True)
     summary = {"device": device, "torch": torch.__version__, "checks": rows}
-    (Path(args.out_dir) / "gpu_check.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(Path(args.out_dir) / "gpu_check.json", summary)
     print("\n| check | result | seconds |\n| --- | --- | --- |")
     for row in rows:
         print(f"| {row['check']} | {row['result']} | {row['seconds']} |")

@@ -9,34 +9,77 @@ acc_norm 0.2955 (the figures of the course's GPT-2 reproduction), to be beaten.
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from zero_to_hero import UserError, run_main
+from zero_to_hero.files import atomic_path, prepare_out_dir
 
 GPT2_124M = {"val_loss": 3.2924, "hellaswag": 0.2955}
+FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "eps", "ps")  # what matplotlib's Agg backend writes
+
+
+FIELDS = {"train": "loss", "eval": "val_loss", "hellaswag": "acc_norm"}  # the record type -> the value plotted
+SERIES = {"train": "train", "eval": "val", "hellaswag": "hellaswag"}
 
 
 def read_log(path) -> dict:
-    """{'train': [(step, loss)], 'val': [(step, val_loss)], 'hellaswag': [(step, acc_norm)]} from log.jsonl."""
+    """{'train': [(step, loss)], 'val': [(step, val_loss)], 'hellaswag': [(step, acc_norm)]} from log.jsonl.
+
+    A last line cut short by a crash is skipped; any other line that is not a record of train.py's log (not
+    JSON, not an object, a train/eval/hellaswag record without a numeric step and value) is one clear error
+    naming the line. Records of other types (samples...) are not plotted."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no log at {path}; train first (train.py writes <out_dir>/log.jsonl)")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text: not a log.jsonl written by train.py") from None
+    except OSError as e:
+        raise UserError(f"cannot read {path} ({(e.strerror or str(e)).lower()})") from None
     series = {"train": [], "val": [], "hellaswag": []}
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            continue  # a line cut by a crash
-        kind, step = record.get("type"), record.get("step")
-        if kind == "train":
-            series["train"].append((step, record["loss"]))
-        elif kind == "eval":
-            series["val"].append((step, record["val_loss"]))
-        elif kind == "hellaswag":
-            series["hellaswag"].append((step, record["acc_norm"]))
+            if n == len(lines):
+                continue  # the last line, cut by a crash
+            raise UserError(f"{path}, line {n}: not JSON ({line[:40]!r}); is this a log.jsonl of train.py?") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{path}, line {n}: a JSON {type(record).__name__}, not a log record of train.py")
+        kind = record.get("type")
+        if kind not in FIELDS:
+            continue
+        step, value = record.get("step"), record.get(FIELDS[kind])
+        if not _number(step) or not _number(value):
+            raise UserError(
+                f"{path}, line {n}: a {kind!r} record needs a numeric 'step' and {FIELDS[kind]!r}, "
+                f"got step={step!r}, {FIELDS[kind]}={value!r}"
+            )
+        series[SERIES[kind]].append((step, value))
     if not series["train"] and not series["val"]:
         raise UserError(f"{path} holds no training or evaluation lines")
     return series
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_output(out_path) -> Path:
+    """The PNG (or any format matplotlib writes, by its suffix) to write: its folder is created, and a folder,
+    an unknown suffix or a folder that takes no files is one clear line — before any drawing."""
+    out_path = Path(out_path)
+    if out_path.is_dir():
+        raise UserError(f"--output {out_path} is a folder; give a file name such as {out_path / 'log.png'}")
+    suffix = out_path.suffix.lstrip(".").lower()
+    if suffix not in FORMATS:
+        raise UserError(f"--output {out_path}: unknown image type {suffix or '(none)'!r}; use .png, .pdf or .svg")
+    prepare_out_dir(out_path.parent, "--output's folder")
+    return out_path
 
 
 def plot(series: dict, out_path, baselines: bool = True) -> Path:
@@ -59,10 +102,15 @@ def plot(series: dict, out_path, baselines: bool = True) -> Path:
     if baselines:
         right.axhline(GPT2_124M["hellaswag"], color="r", linestyle="--", label="OpenAI GPT-2 (124M)")
     right.set_xlabel("step"), right.set_ylabel("HellaSwag acc_norm"), right.legend()
-    out_path = Path(out_path)
+    out_path = check_output(out_path)
     fig.tight_layout()
-    fig.savefig(out_path, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(out_path) as tmp:  # a failed write leaves the previous figure, never half of one
+            fig.savefig(tmp, dpi=100, format=out_path.suffix.lstrip(".").lower())
+    except OSError as e:
+        raise UserError(f"cannot write {out_path} ({(e.strerror or str(e)).lower()})") from None
+    finally:
+        plt.close(fig)
     return out_path
 
 
@@ -73,7 +121,8 @@ def main(argv=None) -> None:
     parser.add_argument("--no-baselines", action="store_true", help="leave out GPT-2 124M's horizontal lines")
     args = parser.parse_args(argv)
     series = read_log(Path(args.out_dir) / "log.jsonl")
-    path = plot(series, args.output or Path(args.out_dir) / "log.png", not args.no_baselines)
+    output = check_output(args.output or Path(args.out_dir) / "log.png")  # before drawing
+    path = plot(series, output, not args.no_baselines)
     last = {k: v[-1] for k, v in series.items() if v}
     print(f"wrote {path}; last: " + ", ".join(f"{k} {v[1]:.4f} at step {v[0]}" for k, v in last.items()))
 

@@ -4,6 +4,7 @@ never lose work, and never hang; a test for each case."""
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -289,3 +290,167 @@ def test_a_char_model_without_meta_pkl_says_meta_pkl_was_not_found(nanogpt_run):
         "one the model would speak GPT-2 BPE (50,257 tokens), but it has 61, a character vocabulary; give "
         "--meta=path/to/meta.pkl (nanoGPT writes it to data/<dataset>/meta.pkl)"
     )
+
+
+# ---- nanogpt.plot: partial or foreign logs, output paths ---------------------------------------------------
+
+GOOD_LOG = [
+    {"type": "train", "step": 0, "loss": 4.2, "lr": 0.001},
+    {"type": "eval", "step": 0, "train_loss": 4.1, "val_loss": 4.3},
+    {"type": "sample", "step": 0, "text": "hello"},  # another type: not plotted, not an error
+    {"type": "train", "step": 1, "loss": 3.9},
+    {"type": "hellaswag", "step": 1, "acc": 0.25, "acc_norm": 0.26},
+]
+
+
+def write_log(folder, records, tail=""):
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    (folder / "log.jsonl").write_text("\n".join(lines) + "\n" + tail)
+    return folder / "log.jsonl"
+
+
+def test_a_log_cut_by_a_crash_plots_and_its_cut_line_is_skipped(tmp_path):
+    from nanogpt import plot
+
+    path = write_log(tmp_path / "run", GOOD_LOG, tail='{"type": "train", "st')
+    assert plot.read_log(path) == {"train": [(0, 4.2), (1, 3.9)], "val": [(0, 4.3)], "hellaswag": [(1, 0.26)]}
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"type": "train", "st', r"line 2: not JSON \('{\"type\": \"train\", \"st'\); is this a log.jsonl"),
+        ("step,loss", r"line 2: not JSON \('step,loss'\)"),
+        ("[1, 2]", r"line 2: a JSON list, not a log record of train.py"),
+        ('{"type": "train", "step": 1}', r"line 2: a 'train' record needs a numeric 'step' and 'loss', got step=1"),
+        ('{"type": "eval", "step": "5", "val_loss": 2.0}', r"a 'eval' record needs .*got step='5', val_loss=2.0"),
+        ('{"type": "train", "step": 2, "loss": NaN}', r"'loss', got step=2, loss=nan"),
+    ],
+)
+def test_partial_or_foreign_log_lines_are_named(tmp_path, line, message):
+    from nanogpt import plot
+
+    path = write_log(tmp_path / "run", [GOOD_LOG[0], line, GOOD_LOG[3]])
+    with pytest.raises(UserError, match=message):
+        plot.read_log(path)
+
+
+def test_plot_output_paths_are_checked_before_drawing(tmp_path, monkeypatch):
+    from nanogpt import plot
+
+    write_log(tmp_path / "run", GOOD_LOG)
+    (tmp_path / "a_folder").mkdir()
+    (tmp_path / "a_file").write_text("")
+    cases = [
+        (tmp_path / "a_folder", "--output .*a_folder is a folder; give a file name such as"),
+        (tmp_path / "plot.txt", "unknown image type 'txt'; use .png, .pdf or .svg"),
+        (tmp_path / "a_file" / "plot.png", "--output's folder .*a_file is a file, not a folder"),
+    ]
+    for output, message in cases:
+        with pytest.raises(UserError, match=message):
+            plot.main([f"--out_dir={tmp_path / 'run'}", f"--output={output}"])
+    plot.main([f"--out_dir={tmp_path / 'run'}", f"--output={tmp_path / 'new' / 'deep' / 'curves.png'}"])
+    assert (tmp_path / "new" / "deep" / "curves.png").read_bytes()[:4] == b"\x89PNG"  # a missing folder is made
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    import matplotlib.figure
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    with pytest.raises(UserError, match=r"cannot write .*curves.png \(no space left on device\)"):
+        plot.main([f"--out_dir={tmp_path / 'run'}", f"--output={tmp_path / 'new' / 'deep' / 'curves.png'}"])
+    assert (tmp_path / "new" / "deep" / "curves.png").read_bytes()[:4] == b"\x89PNG"  # the old figure kept
+    assert sorted(p.name for p in (tmp_path / "new" / "deep").iterdir()) == ["curves.png"]
+
+
+# ---- nanogpt.ablation: flag values and --table files ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seeds=1337,abc"], "--seeds must be comma-separated ints, got '1337,abc'"),
+        (["--seeds=,"], "--seeds is empty; give at least one value"),
+        (["--targets=1.8,low"], "--targets must be comma-separated floats"),
+        (["--targets=nan"], "--targets must be finite numbers"),
+        (["--budget=0"], "--budget must be a positive number of seconds, got 0"),
+        (["--budget=nan"], "--budget must be a positive number of seconds, got nan"),
+        (["--eval_every=-1"], "--eval_every must be a positive number of seconds, got -1"),
+    ],
+)
+def test_ablation_flag_values_are_refused_up_front(args, message, tmp_path):
+    from nanogpt import ablation
+
+    with pytest.raises(UserError, match=message):
+        ablation.main([*args, f"--out_dir={tmp_path / 'out'}"])
+    assert not (tmp_path / "out").exists()
+
+
+HOLD = """
+import sys, time
+from zero_to_hero.files import hold_folder
+
+with hold_folder(sys.argv[1], "--out_dir"):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_ablation_out_dir_and_lock_are_checked_before_any_run(tmp_path):
+    from nanogpt import ablation
+
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(UserError, match="cannot open --lock .*a_file/lock \\(not a directory\\)"):
+        ablation.main(["--fast", f"--lock={tmp_path / 'a_file' / 'lock'}", f"--out_dir={tmp_path / 'out'}"])
+    configs = ablation.CONFIGS / "shakespeare_char_cpu.py", ablation.CONFIGS / "shakespeare_char_modern_cpu.py"
+    with pytest.raises(UserError, match="--out_dir .*a_file is a file, not a folder"):
+        ablation.run_ablation(*configs, ["baseline"], out=tmp_path / "a_file", log=lambda *a: None)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "held")], stdout=subprocess.PIPE, text=True)
+    try:  # another process holds the folder: refused before any run
+        assert holder.stdout.readline() == "holding\n"
+        with pytest.raises(UserError, match=rf"--out_dir .*held is in use by another run \(pid {holder.pid}\)"):
+            ablation.run_ablation(*configs, ["baseline"], out=tmp_path / "held", log=lambda *a: None)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "--table .*ablation.json not found; give an ablation.json"),
+        ('{"runs": {"baseline": [', r"is not JSON \(line 1: Expecting value\); is it cut short"),
+        ('{"loss": 1.5}', "is not an ablation.json \\(no runs, targets, budget\\)"),
+        ("[1, 2, 3]", "is not an ablation.json"),
+        ('{"runs": {"baseline": [{"seed": 1}]}, "targets": [1.8], "budget": 3}', "is not a complete ablation.json"),
+    ],
+)
+def test_ablation_table_files_missing_corrupt_or_foreign(tmp_path, content, message):
+    path = tmp_path / "ablation.json"
+    if content is not None:
+        path.write_text(content)
+    result = cli("nanogpt.ablation", f"--table={path}", cwd=tmp_path, timeout=60)
+    one_line_error(result, "")
+    assert re.search(message, result.stderr), result.stderr
+
+
+# ---- nanogpt.gpu_check: --only ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "only, message",
+    [
+        ("", "--only names no check; choose from tests, char"),
+        (",, ,", "--only names no check"),
+        ("char,gpu", "unknown checks gpu; choose from tests"),
+        ("char,bench,char", "--only names char more than once"),
+    ],
+)
+def test_gpu_check_only_must_name_checks(only, message, tmp_path):
+    from nanogpt import gpu_check
+
+    with pytest.raises(UserError, match=message):
+        gpu_check.main([f"--only={only}", "--dry_run", f"--out_dir={tmp_path / 'out'}"])
+    assert not (tmp_path / "out").exists()
