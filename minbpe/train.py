@@ -81,6 +81,8 @@ def main(argv=None) -> None:
     if not 0 < args.held_out_fraction < 1:
         raise UserError(f"--held-out-fraction must be between 0 and 1, got {args.held_out_fraction}")
     text = read_text(args.input)
+    if not text.strip():
+        raise UserError(f"{args.input} is empty (no text to train on); give a file with text")
     train, held_out = held_out_split(text, args.held_out_fraction)
     if not train.strip() or not held_out.strip():
         raise UserError(f"{args.input} is too short to split into training and held-out text; use a longer file")

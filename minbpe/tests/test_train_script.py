@@ -46,12 +46,14 @@ def test_trains_saves_and_reports(tmp_path):
         (["--vocab-size", "256"], "--vocab-size must be above 256"),
         (["--held-out-fraction", "1"], "--held-out-fraction must be between 0 and 1"),
         (["--input", "missing.txt"], "missing.txt"),
-        (["--input", "tiny.txt"], "too short to split"),
+        (["--input", "tiny.txt"], "tiny.txt is empty (no text to train on)"),
+        (["--input", "short.txt"], "too short to split"),
         (["--out-dir", "tiny.txt/o"], "cannot write into --out-dir"),
     ],
 )
 def test_user_errors(tmp_path, args, message):
     (tmp_path / "tiny.txt").write_text("  \n\n ")
+    (tmp_path / "short.txt").write_text("one line\n")
     result = run("--out-dir", "o", *args, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and message in result.stderr
