@@ -253,7 +253,7 @@ for i in range(lecture.steps(full=50, fast=20)):
     optimizer.step()
     if i % 5 == 0 or i == lecture.steps(full=50, fast=20) - 1:
         print(f"step {i}, loss: {loss.item():.4f}")
-lecture.result("overfit_one_batch", loss.item(), lecture="~0.0029 (50 steps, 124M)")
+lecture.result("overfit_one_batch", loss.item(), lecture="near 0 (124M, 50 steps)")
 
 # %% [markdown]
 # `DataLoaderLite` walks through the token stream in order, B·T tokens at a time, and starts over at the
@@ -442,6 +442,7 @@ lecture.savefig(fig, "speedups.png", docs=True)
 print("The A100 column is the lecture's, approximately, as read off the video (B=16, T=1024, GPT-2 124M).")
 print("On a CUDA GPU the same comparison for GPT-2 124M at B=16, T=1024:")
 print("  python bench.py configs/gpt2.py --synthetic --batch_size=16 --gradient_accumulation_steps=1 --device=cuda")
+print("  (add --masked for the explicit softmax attention: the rows before flash attention)")
 print("  python -m nanogpt.gpu_check --only=bench      # the same, with MFU, inside the GPU check")
 
 # %% [markdown]
