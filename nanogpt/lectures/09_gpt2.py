@@ -75,8 +75,13 @@ REAL = weights_dir is not None and Path(weights_dir, "config.json").is_file()
 if REAL:
     print(f"OpenAI's GPT-2 weights from {weights_dir}")
     sd_hf = read_state_dict(Path(weights_dir))  # the files as they are; no Hugging Face package needed
+    # OpenAI's original files name the tensors without the "transformer." prefix the model adds
+    sd_hf = {
+        k if k == "lm_head.weight" else "transformer." + k.removeprefix("transformer."): v for k, v in sd_hf.items()
+    }
     hf = GPT2LMHeadModel.from_pretrained(weights_dir, local_files_only=True).eval() if transformers else None
-    hf_shape = dict(n_layer=12, n_head=12, n_embd=768)
+    hf_config = json.loads(Path(weights_dir, "config.json").read_text())
+    hf_shape = {key: hf_config[key] for key in ("n_layer", "n_head", "n_embd")}  # 12, 12, 768 for gpt2
 else:
     # fast mode shrinks the random stand-in to 2 layers of 128 channels: same names, same vocabulary
     hf_shape = dict(n_layer=12, n_head=12, n_embd=768) if not lecture.fast else dict(n_layer=2, n_head=4, n_embd=128)
@@ -189,8 +194,8 @@ def sample_top_k(logits_fn, idx, length=30, k=50, seed=42):
     return x
 
 
-# 30 tokens as the lecture; a random 124M stand-in stops at 16 (one thread, two models: it is gibberish anyway)
-length = 16 if not REAL and not lecture.fast else 30
+# 30 tokens as the lecture; a 124M model in fast mode, or a random one, stops at 16 (one thread, two models)
+length = 16 if hf_shape["n_layer"] >= 12 and (lecture.fast or not REAL) else 30
 ours_tokens = sample_top_k(lambda x: model(x)[0][:, -1, :], idx, length)
 for row in ours_tokens:
     print(">", enc.decode(row.tolist()))

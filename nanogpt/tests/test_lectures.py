@@ -450,3 +450,37 @@ def test_exercises_09_mistakes_are_caught_and_named(tmp_path):
     assert status.pop("1 load HF weights") == "wrong"
     assert "first differing tensor: transformer.h.0.attn.c_proj.weight" in out
     assert set(status.values()) == {"right"}, status
+
+
+def test_lecture_09_uses_local_weights_in_openais_layout(tmp_path):
+    """GPT2_WEIGHTS pointing at a Hugging Face folder whose safetensors name the tensors as OpenAI's gpt2 files do
+    (no "transformer." prefix, the mask buffers included): sections 1-2 load it into our GPT and into HF's, and the
+    two agree (a random 2-layer GPT-2 here: the real weights are not on the test machine)."""
+    transformers = pytest.importorskip("transformers")
+    from safetensors.torch import save_file
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32)  # GPT-2's vocabulary and context
+    model = transformers.GPT2LMHeadModel(config)
+    folder = tmp_path / "gpt2"
+    config.save_pretrained(folder)
+    state = {
+        k.removeprefix("transformer."): v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"
+    }
+    for i in range(2):
+        state[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1024, 1024)).view(1, 1, 1024, 1024)
+    save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    script = tmp_path / "lectures" / "09_gpt2.py"
+    script.parent.mkdir()
+    text = (LECTURES / "09_gpt2.py").read_text()
+    script.write_text(
+        text[: text.index("# ## Section 3")].replace(
+            "PACKAGE = Path(sys.argv[0])", "PACKAGE = Path(os.environ['PKG'])  #"
+        )
+    )
+    proc = run_walkthrough(script, tmp_path, env={"GPT2_WEIGHTS": str(folder), "PKG": str(LECTURES.parent)})
+    results = parse_results(proc.stdout)
+    assert f"OpenAI's GPT-2 weights from {folder}" in proc.stdout
+    assert "transformer.h.0.attn.bias" in proc.stdout  # the file's buffers are listed, and skipped by the loader
+    assert float(results["logits_vs_hf"][0]) < 1e-5 and results["samples_equal_hf"][0] == "True"
