@@ -21,6 +21,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -684,9 +685,7 @@ def run_train(args, nproc=1):
 if not lecture.fast:
     one = run_train([*TINY_RUN, "--gradient_accumulation_steps=2", f"--out_dir={lecture.out_dir / 'ddp1'}"])
     two = run_train([*TINY_RUN, "--gradient_accumulation_steps=2", f"--out_dir={lecture.out_dir / 'ddp2'}"], 2)
-    losses = [
-        [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("step ")] for out in (one, two)
-    ]
+    losses = [re.findall(r"^step \d+/\d+ \| loss (\d+\.\d+)", out, re.MULTILINE) for out in (one, two)]
     print("1 process, 2 micro-steps:", losses[0])
     print("torchrun, 2 processes:   ", losses[1])
     lecture.result("torchrun_losses_equal", str(losses[0] == losses[1] and len(losses[0]) == 3), lecture="-")
