@@ -7,8 +7,8 @@
 # against this package (`minbpe`), so you can see where each lecture line lives in the package.
 #
 # Run it (from `minbpe/`):
-# - `python lectures/08_tokenizer.py`: full mode, about 25 seconds on a 2-core CPU;
-# - `python lectures/08_tokenizer.py --fast`: smaller sweeps, about 8 seconds (what the tests run);
+# - `python lectures/08_tokenizer.py`: full mode, about 30 seconds on a 2-core CPU;
+# - `python lectures/08_tokenizer.py --fast`: smaller sweeps, under 20 seconds (what the tests run);
 # - as a notebook: `pip install jupytext`, then open this file in Jupyter or VS Code
 #   ("Open as notebook"), or `python -m zero_to_hero.notebooks minbpe/lectures/08_tokenizer.py` from the
 #   repository root.
