@@ -25,6 +25,8 @@ import multiprocessing
 import os
 import signal
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -202,10 +204,48 @@ _encoding = None
 
 
 def _worker_init():
-    """Ctrl-C reaches every process of the terminal's group: the workers ignore it and the main process alone
-    stops (one line, exit 130), terminating the pool; SIGTERM, from that termination, ends a worker quietly."""
+    """Signals are the main process's to handle. A worker killed by a signal at a random moment can die halfway
+    through sending its result, and the pool then waits for the rest of it forever; so each worker leaves the
+    terminal's process group (Ctrl-C, `kill -TERM -<group>` reach the main process only), which stops the run
+    with one line and has the pool end the workers after their current piece. Each worker is killed when the
+    main process dies (Linux: PR_SET_PDEATHSIG), so a main process killed outright leaves none behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the main process held them (_signals_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _signals_held.held)
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: a worker outlives a main process killed with SIGKILL
+        return
+    if os.getppid() != parent:  # the main process died before the call
+        os._exit(1)
+
+
+class _signals_held:
+    """SIGINT and SIGTERM wait (blocked) for the duration of the block, then arrive as usual."""
+
+    held = {signal.SIGINT, signal.SIGTERM}
+
+    def __enter__(self):
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, self.held)
+
+    def __exit__(self, *exc):
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.held)
+        return False
 
 
 def _encode(job):
@@ -415,20 +455,16 @@ def _prepare(corpus, folder, shard_tokens, val_tokens, workers, log, overwrite) 
     # fork where there is one: workers start at once, without re-importing torch (they only run tiktoken)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     writer.document, writer.offset = skip_documents, skip_tokens
-    # Ctrl-C while the workers are forked would be lost (raised inside the fork hooks, where Python ignores it):
-    # it waits, blocked, until the pool stands, then stops the run as anywhere else.
-    blockable = hasattr(signal, "pthread_sigmask")
-    if blockable:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # A process pool from concurrent.futures: when the run stops (Ctrl-C, SIGTERM, an error), its shutdown
+    # cancels the work not started and never waits on a pipe that no worker reads (multiprocessing.Pool's
+    # terminate() can hang there), and a worker killed outright is noticed, not waited for.
+    with _signals_held():  # Ctrl-C while the workers are forked would be lost in the fork hooks: it waits
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
+        pool.submit(int).result()  # start them now (with fork they all start at the first task)
     try:
-        pool = context.Pool(workers, initializer=_worker_init)
-    finally:
-        if blockable:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    with pool:
         for batch in _batches(corpus.jobs(skip_documents)):
             tokens = 0
-            for document, ids in pool.imap(_encode, batch, chunksize=max(1, len(batch) // (4 * workers))):
+            for document, ids in pool.map(_encode, batch, chunksize=max(1, len(batch) // (4 * workers))):
                 if document == skip_documents and skip_tokens:  # the part the last kept shard already holds
                     cut = min(skip_tokens, len(ids))
                     ids, skip_tokens = ids[cut:], skip_tokens - cut
@@ -436,6 +472,16 @@ def _prepare(corpus, folder, shard_tokens, val_tokens, workers, log, overwrite) 
                 tokens += len(ids)
             progress.update(sum(1 for job in batch if job[1]), tokens)
             _write_json(folder / "progress.json", {**record, "shards": writer.done})
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise UserError(
+            "an encoding process died (killed, or out of memory?); the shards finished so far are kept: run the "
+            "same command again to continue"
+        ) from None
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     writer.flush(writer.split())
     progress.update(0, 0, final=True)
     total = writer.tokens["val"] + writer.tokens["train"]

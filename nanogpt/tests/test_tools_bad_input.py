@@ -176,32 +176,41 @@ run_main(prepare_shards, [sys.argv[1]], sys.argv[2], shard_tokens=100_000, worke
 """
 
 
-def test_ctrl_c_with_workers_stops_at_once_with_one_line(tmp_path):
-    """Ctrl-C goes to the whole process group, workers included: one line, exit 130, no traceback, no hang."""
+@pytest.mark.parametrize("signum, status, stderr", [(signal.SIGINT, 130, "interrupted\n"), (signal.SIGTERM, 143, "")])
+def test_ctrl_c_or_sigterm_with_workers_stops_at_once_and_leaves_no_worker(tmp_path, signum, status, stderr):
+    """Ctrl-C (or kill -TERM) goes to the whole process group: one line at most, the status of the signal, no
+    traceback, no hang (a worker killed mid-send used to hang the pool's shutdown), no worker left behind; a
+    re-run continues after the finished shards."""
     line = "the quick brown fox jumps over the lazy dog, again and again\n"
     (tmp_path / "big.txt").write_text(line * 200_000)  # ~12 MB: seconds of encoding on 2 workers
-    proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_RUN, str(tmp_path / "big.txt"), str(tmp_path / "s")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-        start_new_session=True,  # a process group of its own, as a terminal's job
-    )
+    command = [sys.executable, "-c", INTERRUPTED_RUN, str(tmp_path / "big.txt"), str(tmp_path / "s")]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            start_new_session=True)  # a process group of its own, as a terminal's job  # fmt: skip
     try:
         for _ in range(600):  # the pool is at work once the first shard is written
             if (tmp_path / "s" / "val_000000.bin").exists() or proc.poll() is not None:
                 break
             time.sleep(0.1)
         assert proc.poll() is None, proc.communicate()
-        os.killpg(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        os.killpg(proc.pid, signum)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == 130 and stderr == "interrupted\n", stderr
-    assert "Traceback" not in stdout + stderr
+    assert proc.returncode == status and err == stderr, err
+    assert "Traceback" not in out + err
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", str(tmp_path / "big.txt")], capture_output=True, text=True).stdout.split()
+    assert left == []
+    meta = prepare_shards([tmp_path / "big.txt"], tmp_path / "s", shard_tokens=100_000, workers=2, log=lambda *a: None)
+    assert meta["val_tokens"] + meta["train_tokens"] == 200_000 * len(tiktoken_gpt2().encode_ordinary(line)) + 1
+
+
+def tiktoken_gpt2():
+    import tiktoken
+
+    return tiktoken.get_encoding("gpt2")
 
 
 # ---- sample.py: nanoGPT's order for nanoGPT's checkpoints --------------------------------------------------
