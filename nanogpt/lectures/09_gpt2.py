@@ -775,7 +775,7 @@ for ex in examples[:5]:
     pkg_sum, pkg_mean = hellaswag.ending_losses(hs_model, tokens_ex, mask_ex)
     assert torch.allclose(ours_sum, pkg_sum, atol=1e-4) and torch.allclose(ours_mean, pkg_mean, atol=1e-5)
 print("our scorer == nanogpt.hellaswag.ending_losses on 5 examples")
-n_eval = lecture.steps(full=200, fast=40)
+n_eval = lecture.steps(full=200, fast=20)
 accuracy = hellaswag.evaluate(hs_model, enc.encode, examples[:n_eval])
 lecture.result("hellaswag_tiny_model", accuracy["acc_norm"], lecture="0.25 (chance)")
 print(f"on the first {n_eval} examples; a model knowing nothing scores 0.25 on average")
@@ -796,7 +796,7 @@ print("draws); 0.2945 is the lecture's plotted line; GPT-3 small's 0.337 is from
 
 # %%
 run_dir = lecture.out_dir / "run"
-run_iters = lecture.steps(full=240, fast=8)
+run_iters = lecture.steps(full=240, fast=6)
 run_B = lecture.steps(full=8, fast=4)  # sequences of 64 tokens per micro-batch; 2 micro-batches per step
 run_args = [str(PACKAGE / "configs" / "gpt2_fineweb.py"), f"--dataset={shard_dir}", f"--out_dir={run_dir}"]
 run_args += ["--overwrite=true", "--device=cpu", "--compile=false", "--threads=1", "--n_layer=2", "--n_head=2"]
@@ -805,7 +805,7 @@ run_args += ["--learning_rate=3e-3"]
 run_args += ["--min_lr=3e-4", f"--max_iters={run_iters}", f"--lr_decay_iters={run_iters}"]
 run_args += [f"--warmup_iters={max(run_iters // 20, 1)}", f"--eval_interval={max(run_iters // 4, 4)}"]
 run_args += [f"--eval_iters={lecture.steps(full=10, fast=2)}"]
-run_args += [f"--hellaswag_interval={max(run_iters // 4, 4)}", f"--hellaswag_limit={lecture.steps(full=100, fast=10)}"]
+run_args += [f"--hellaswag_interval={max(run_iters // 4, 4)}", f"--hellaswag_limit={lecture.steps(full=100, fast=8)}"]
 run_args += ["--sample_interval=0", "--checkpoint_interval=0", f"--log_interval={max(run_iters // 10, 1)}"]
 print("$ python train.py", " ".join(run_args))
 t0 = time.time()

@@ -305,7 +305,7 @@ def test_lecture_09_our_gpt_equals_hugging_faces_and_ddp_equals_accumulation(lec
 def test_lecture_09_training_pieces_learn(lecture_09):
     proc, results, _ = lecture_09
     assert float(results["overfit_one_batch"][0]) < 6.0  # from 10.82 in 20 steps on one batch
-    assert 0.1 <= float(results["hellaswag_tiny_model"][0]) <= 0.45  # near chance (0.25) on 40 examples
+    assert 0.1 <= float(results["hellaswag_tiny_model"][0]) <= 0.45  # near chance (0.25) on 20 examples
     assert float(results["run_val_loss_scaled_down"][0]) < 10.5  # the run through train.py learned something
     assert "our scorer == nanogpt.hellaswag.ending_losses on 5 examples" in proc.stdout
     assert "Batches: rank 0's rows + rank 1's rows == one process's rows" in proc.stdout
