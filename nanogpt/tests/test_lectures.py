@@ -147,7 +147,6 @@ def test_fast_mode_says_where_it_cannot_keep_the_lectures_order(walkthrough):
 
 # --- exercises_07.py: run blank, solved (the test's "learner" knows the answers), and with one mistake -----------
 EXERCISES = LECTURES / "exercises_07.py"
-BLANK = "        raise NotImplementedError  # YOUR CODE"
 EXERCISE_SOLUTIONS = {
     "forward": """
         B, T, C = x.shape
