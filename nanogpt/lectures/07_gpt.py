@@ -102,7 +102,7 @@ print(f"tiny shakespeare: {len(text):,} characters, {gpt2_tokens:,} GPT-2 tokens
 lecture.result("gpt2_vocab", gpt2_encoding.n_vocab, lecture=50257)
 lecture.result("gpt2_hii_there", ",".join(map(str, hii_there)), lecture="71,4178,612")
 lecture.result("chars_total", len(text), lecture=1115394)
-lecture.result("gpt2_tokens_total", gpt2_tokens, lecture="338025 (nanoGPT's prepare.py: 301966 train + 36059 val)")
+lecture.result("gpt2_tokens_total", gpt2_tokens, lecture="- (nanoGPT's prepare.py: 301966 train + 36059 val)")
 
 # %% [markdown]
 # ### The whole text as one tensor, split 90/10
