@@ -411,9 +411,14 @@ def test_ablation_out_dir_and_lock_are_checked_before_any_run(tmp_path):
     from nanogpt import ablation
 
     (tmp_path / "a_file").write_text("")
+    # the checkout's configs (an installed package has no configs/ beside it: the defaults are for a checkout)
+    configs = (
+        PACKAGE_ROOT / "configs" / "shakespeare_char_cpu.py",
+        PACKAGE_ROOT / "configs" / "shakespeare_char_modern_cpu.py",
+    )
+    given = [f"--baseline={configs[0]}", f"--recipe={configs[1]}"]
     with pytest.raises(UserError, match="cannot open --lock .*a_file/lock \\(not a directory\\)"):
-        ablation.main(["--fast", f"--lock={tmp_path / 'a_file' / 'lock'}", f"--out_dir={tmp_path / 'out'}"])
-    configs = ablation.CONFIGS / "shakespeare_char_cpu.py", ablation.CONFIGS / "shakespeare_char_modern_cpu.py"
+        ablation.main(["--fast", *given, f"--lock={tmp_path / 'a_file' / 'lock'}", f"--out_dir={tmp_path / 'out'}"])
     with pytest.raises(UserError, match="--out_dir .*a_file is a file, not a folder"):
         ablation.run_ablation(*configs, ["baseline"], out=tmp_path / "a_file", log=lambda *a: None)
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "held")], stdout=subprocess.PIPE, text=True)
