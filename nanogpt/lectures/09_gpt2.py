@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -54,6 +55,8 @@ if not (PACKAGE / "train.py").is_file():  # a notebook kernel: its cwd is the le
     PACKAGE = next(p for p in (Path.cwd(), Path.cwd().parent, Path.cwd() / "nanogpt") if (p / "train.py").is_file())
 started = time.time()
 
+# transformers' progress bars (tqdm) warn in a notebook without ipywidgets; nothing here downloads or shows a bar
+warnings.filterwarnings("ignore", message="IProgress not found")
 try:
     import transformers
     from transformers import GPT2Config, GPT2LMHeadModel

@@ -90,7 +90,9 @@ def test_savefig_writes_the_png_and_docs_only_when_asked(clean, tmp_path):
     clean.setattr(sys, "argv", [str(package / "lectures" / "02_x.py")])
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    path = Walkthrough("02").savefig(fig, "line.png", docs=True)
+    lecture = Walkthrough("02")
+    assert lecture.savefig(fig, "line.png", docs=True) is None  # a cell ending with it shows no path
+    path = lecture.out_dir / "line.png"
     assert path.read_bytes().startswith(b"\x89PNG") and not (package / "docs").exists()
     clean.setattr(sys, "argv", [str(package / "lectures" / "02_x.py"), "--save-docs"])
     Walkthrough("02").savefig(fig, "line.png", docs=True)
@@ -379,6 +381,7 @@ def test_in_a_kernel_each_saved_figure_shows_once_and_a_user_error_is_one_line(t
     png = outputs[0][-1]["data"]["image/png"]
     assert png and (tmp_path / "lectures" / "02" / "line.png").is_file()
     assert (tmp_path / "lectures" / "02" / "square.png").is_file()
+    assert [o["output_type"] for o in outputs[1]] == ["display_data"]  # the figure alone: no Out[] with a path
     errors = [o for o in outputs[3] if o["output_type"] == "error"]
     assert len(errors) == 1 and errors[0]["ename"] == "DatasetError"
     assert errors[0]["traceback"] == ["error: cannot download names.txt; set ZERO_TO_HERO_MIRROR"]

@@ -194,9 +194,10 @@ class Walkthrough:
             raise ValueError(f"a RESULT key is one word, got {key!r}")
         print(f"RESULT {key} {_format(ours, fmt)} (lecture: {_format(lecture, '')})")
 
-    def savefig(self, fig, name: str, docs: bool = False, dpi: int = 100) -> Path:
+    def savefig(self, fig, name: str, docs: bool = False, dpi: int = 100) -> None:
         """Save a matplotlib figure as out/lectures/NN/<name> (with `--save-docs` and docs=True, in docs/ too),
-        show it inline when running in a notebook, and close it (so it is shown once and memory is freed)."""
+        show it inline when running in a notebook, and close it (so it is shown once and memory is freed).
+        Returns nothing: a cell that ends with it shows the figure, not a path."""
         import matplotlib.pyplot as plt
 
         path = self.out_dir / name
@@ -207,7 +208,6 @@ class Walkthrough:
                 _display_png(path.read_bytes())  # the PNG itself: inline whatever backend is in use (even Agg)
         finally:
             plt.close(fig)
-        return path
 
     def savegraph(self, drawing, name: str, docs: bool = False):
         """Save a graphviz drawing (micrograd's draw_dot) as a PNG like savefig, and return it, so that as a

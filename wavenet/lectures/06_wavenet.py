@@ -318,7 +318,7 @@ for x, y in zip(Xtr[:8], Ytr[:8], strict=True):
 
 # %%
 model = flat(Config(len(vocab), 8, n_embd, n_hidden, model="flat"), generator=torch.Generator().manual_seed(42))
-run_row("context8", "context 3 -> 8 (flat)", model, data8, block_size=8)
+_ = run_row("context8", "context 3 -> 8 (flat)", model, data8, block_size=8)
 
 # %% [markdown]
 # ## implementing WaveNet
@@ -411,7 +411,7 @@ buggy = hierarchical(config, generator=torch.Generator().manual_seed(42))
 buggy.layers = [
     BatchNorm1dDim0(layer.weight.shape[0]) if isinstance(layer, BatchNorm1d) else layer for layer in buggy.layers
 ]
-run_row("hierarchical", "flat -> hierarchical (BatchNorm bug)", buggy, data8, block_size=8)
+_ = run_row("hierarchical", "flat -> hierarchical (BatchNorm bug)", buggy, data8, block_size=8)
 
 # %% [markdown]
 # ## fixing batchnorm1d bug
@@ -447,7 +447,7 @@ print("package BatchNorm1d on (32, 4, 68) == the inline fix == torch.nn.BatchNor
 
 # %%
 model = hierarchical(config, generator=torch.Generator().manual_seed(42))
-run_row("bnfix", "fix bug in batchnorm", model, data8, block_size=8)
+_ = run_row("bnfix", "fix bug in batchnorm", model, data8, block_size=8)
 
 # %% [markdown]
 # ## scaling up our WaveNet
@@ -458,7 +458,7 @@ run_row("bnfix", "fix bug in batchnorm", model, data8, block_size=8)
 # %%
 model = hierarchical(Config(len(vocab), 8, n_embd=24, n_hidden=128), generator=torch.Generator().manual_seed(42))
 lecture.result("scaled_params", sum(p.nelement() for p in model.parameters()), lecture=76579)
-run_row("scaled", "scale up: n_embd 24, n_hidden 128", model, data8, block_size=8)
+_ = run_row("scaled", "scale up: n_embd 24, n_hidden 128", model, data8, block_size=8)
 scaled = model
 
 # %% [markdown]
