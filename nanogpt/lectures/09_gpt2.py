@@ -784,8 +784,8 @@ lecture.result("hellaswag_tiny_model", accuracy["acc_norm"], lecture="0.25 (chan
 print(f"on the first {n_eval} examples; a model knowing nothing scores 0.25 on average")
 lecture.result("hellaswag_gpt2_124M", "-", lecture=0.2945)  # the lecture's plot line (play.ipynb: 0.294463)
 lecture.result("hellaswag_gpt3_124M", "-", lecture=0.337)
-print("GPT-2 124M scores 0.2955 acc_norm with build-nanogpt's hellaswag.py on all 10,042 (the line nanogpt.plot")
-print("draws); 0.2945 is the lecture's plotted line; GPT-3 small's 0.337 is from GPT-3's paper.")
+print("0.2945 is GPT-2 124M's line in the lecture's final figure (nanogpt.plot draws it, and GPT-3 small's 0.337,")
+print("from GPT-3's paper); build-nanogpt's hellaswag.py reports 0.2955 for the same checkpoint on all 10,042.")
 
 # %% [markdown]
 # ## Section 9: the run and its plot
@@ -794,8 +794,8 @@ print("draws); 0.2945 is the lecture's plotted line; GPT-3 small's 0.337 is from
 # lr 6e-4 → 6e-5, val loss and HellaSwag every 250 steps into `log.jsonl`. Here the same config runs through
 # `train.py` scaled down for a CPU — a 2-layer model, 2 micro-batches of 8 × 64 tokens a step, on the shards
 # above — and `python -m nanogpt.plot` draws the lecture's final figure from its log: loss against GPT-2's
-# 3.2924 on FineWeb-Edu's val shard, HellaSwag against GPT-2's line. (Our corpus is not FineWeb-Edu, so
-# the loss line is only for orientation; the lecture's run crosses it after about 10B tokens.)
+# 3.2924 on FineWeb-Edu's val shard, HellaSwag against GPT-2's 0.2945 and GPT-3's 0.337. (Our corpus is not
+# FineWeb-Edu, so the loss line is only for orientation; the lecture's run crosses it after about 10B tokens.)
 
 # %%
 run_dir = lecture.out_dir / "run"

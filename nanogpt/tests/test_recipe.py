@@ -44,6 +44,13 @@ def test_plot_reads_the_log_and_draws_the_curves(tmp_path):
     assert series == {"train": [(10, 9.5), (20, 7.0)], "val": [(20, 7.2)], "hellaswag": [(20, 0.26)]}
     plot.main([f"--out_dir={tmp_path}"])
     assert (tmp_path / "log.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the lecture's final figure (build-nanogpt's play.ipynb): GPT-2 124M val 3.2924, HellaSwag 0.2945, GPT-3 0.337
+    fig = plot.draw(series)
+    left, right = fig.axes
+    flat = lambda ax: sorted(line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--")  # noqa: E731
+    assert flat(left) == [3.2924] and flat(right) == [0.2945, 0.337]
+    assert [len(line.get_xdata()) for line in left.lines if line.get_linestyle() == "-"] == [2, 1]  # train, val
+    assert flat(plot.draw(series, baselines=False).axes[1]) == []
     with pytest.raises(UserError, match="no log at"):
         plot.main([f"--out_dir={tmp_path / 'none'}"])
 
