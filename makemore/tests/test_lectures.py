@@ -1,6 +1,11 @@
 """The lecture walkthroughs (lectures/*.py) run in fast mode; their RESULT lines hold the lecture's numbers."""
 
+import math
+import re
+import textwrap
 from pathlib import Path
+
+import pytest
 
 from zero_to_hero.lectures import parse_exercises, parse_results, run_walkthrough
 
@@ -8,12 +13,6 @@ LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 
 
 # --- lectures 4 and 5: activations/gradients/BatchNorm, backprop ninja (+ exercises_05) ---------------------------
-
-import math  # noqa: E402
-import re  # noqa: E402
-import textwrap  # noqa: E402
-
-import pytest  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -289,8 +288,6 @@ def test_exercises_04_wrong_answers_are_caught_and_named(tmp_path):
 
 
 # --- lectures 2 and 3: bigram, MLP ------------------------------------------------------------------------------
-
-import pytest  # noqa: E402, F811
 
 
 def _png(path: Path) -> bool:

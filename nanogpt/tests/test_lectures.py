@@ -6,6 +6,8 @@ to 0.01 of the values measured on the project's 2-core CPU (torch 2.13.0).
 """
 
 import itertools
+import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -252,9 +254,6 @@ def test_exercises_07_model_over_budget_is_wrong(tmp_path):
 
 
 # --- lecture 9: Let's reproduce GPT-2 (124M) (+ exercises_09) --------------------------------------------------
-
-import json  # noqa: E402
-import os  # noqa: E402
 
 
 @pytest.fixture(scope="module")
