@@ -448,7 +448,7 @@ ax.bar(positions + 0.2, ours_speedup, 0.4, label="here: CPU, 1 thread, scaled-do
 ax.set_xticks(positions, names), ax.set_ylabel("speed vs fp32 (x)"), ax.legend()
 ax.set_title("what each step of the lecture buys (cumulative)")
 lecture.savefig(fig, "speedups.png", docs=True)
-print("The A100 column is the lecture's, approximately, as read off the video (B=16, T=1024, GPT-2 124M).")
+print("The A100 column is the lecture's, from the video's chapter titles (B=16, T=1024, GPT-2 124M).")
 print("On a CUDA GPU the same comparison for GPT-2 124M at B=16, T=1024:")
 print("  python bench.py configs/gpt2.py --synthetic --batch_size=16 --gradient_accumulation_steps=1 --device=cuda")
 print("  (add --masked for the explicit softmax attention: the rows before flash attention)")
