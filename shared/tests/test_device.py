@@ -131,17 +131,17 @@ def test_set_threads_takes_auto_or_a_positive_number():
     import torch
 
     from zero_to_hero import UserError
-    from zero_to_hero.device import parse_threads, set_threads
+    from zero_to_hero.device import resolve_threads, set_threads
 
     before = torch.get_num_threads()
     try:
         assert set_threads(1) == 1 and torch.get_num_threads() == 1
         assert set_threads("2") == 2 and torch.get_num_threads() == 2
         assert 1 <= set_threads("auto") <= (os.cpu_count() or 1)
-        assert parse_threads(None) is None and parse_threads(" AUTO ") >= 1
+        assert resolve_threads(None) is None and resolve_threads(" AUTO ") >= 1
         for bad in (0, -1, "two", "1.5", ""):
             with pytest.raises(UserError, match="threads must be 'auto' or a whole number >= 1"):
-                parse_threads(bad)
+                resolve_threads(bad)
     finally:
         torch.set_num_threads(before)
 
@@ -163,4 +163,3 @@ def test_threads_option_checks_without_measuring_and_resolve_measures_once(monke
         assert device.set_threads("auto") == 3 and torch.get_num_threads() == 3 and measured == [1, 1]
     finally:
         torch.set_num_threads(before)
-    assert device.parse_threads("auto") == 3  # the old name still resolves (nanogpt's callers until they switch)

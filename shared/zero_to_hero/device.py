@@ -151,12 +151,6 @@ def resolve_threads(value) -> int | None:
     return idle_cores() if option == "auto" else option
 
 
-def parse_threads(value) -> int | None:
-    """The old name of resolve_threads: it checks AND measures. Only to check a value, call threads_option (no
-    measurement); to get the number, call resolve_threads or set_threads, once."""
-    return resolve_threads(value)
-
-
 def set_threads(value="auto") -> int:
     """Set torch's CPU threads ('auto' or a number, see threads_option); returns the number set. 'auto' is
     measured here, once (resolve_threads).
