@@ -1,10 +1,12 @@
 """The walkthrough plumbing: fast mode, RESULT and EXERCISE lines, figures, running a walkthrough file."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from zero_to_hero.lectures import (
     run_walkthrough,
 )
 from zero_to_hero.notebooks import (
+    SHORTER_THAN_THE_LECTURE,
     build_pages,
     check_images,
     count_images,
@@ -408,6 +411,21 @@ def test_pages_render_offline_with_an_index_in_lecture_order(tmp_path):
     assert "Lecture 1: micrograd" in text and "full mode" in text
     page = (tmp_path / "html" / "01_micrograd.html").read_text()
     assert "<script" not in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page  # nothing to fetch
+
+
+@pytest.mark.parametrize("stem", sorted(SHORTER_THAN_THE_LECTURE))
+def test_shorter_than_the_lecture_notes_match_their_walkthroughs(stem):
+    """The book's hand-written notes name an existing walkthrough, and every step count they say we train
+    ("trains 40,000 steps") is a full-mode `lecture.steps(full=...)` of it, so a changed count shows up here."""
+    walkthroughs = list(Path(__file__).resolve().parents[2].glob(f"*/lectures/{stem}.py"))
+    assert len(walkthroughs) == 1, f"no walkthrough {stem}.py"
+    source = walkthroughs[0].read_text(encoding="utf-8")
+    full_counts = {int(n.replace("_", "")) for n in re.findall(r"\bfull=([\d_]+)", source)}
+    note = SHORTER_THAN_THE_LECTURE[stem]
+    for count in re.findall(r"\btrain(?:s|ed)? ([\d,]+) steps", note):
+        assert int(count.replace(",", "")) in full_counts, f"{stem}: the note says {count} steps"
+    for variable in re.findall(r"`([A-Z0-9_]+)=", note):
+        assert f'"{variable}"' in source, f"{stem}: the note names {variable}"
 
 
 def test_browser_check_without_chromium_fails_in_ci_and_is_skipped_elsewhere(tmp_path, monkeypatch, capsys):
