@@ -185,11 +185,11 @@ def with_later_keys(config: dict) -> dict:
     return {**{k: MODEL_DEFAULTS.get(k, KEYS[k].default) for k in missing}, **config}
 
 
-def load_checkpoint(out_dir, device="cpu", filename: str = FILENAME, for_resume: bool = False) -> dict:
-    """The checkpoint in out_dir, every tensor on the CPU whatever `device` (kept for callers; ignored):
-    the random-number generators' states must be CPU byte tensors (set_rng_state rejects GPU ones), and
-    load_state_dict / .to(device) move weights and optimizer state to where the model is. For a resume,
-    its config also holds the keys added since it was written (with_later_keys)."""
+def load_checkpoint(out_dir, filename: str = FILENAME, for_resume: bool = False) -> dict:
+    """The checkpoint in out_dir, every tensor on the CPU whatever device the run uses: the random-number
+    generators' states must be CPU byte tensors (set_rng_state rejects GPU ones), and load_state_dict /
+    .to(device) move weights and optimizer state to where the model is. For a resume, its config also holds
+    the keys added since it was written (with_later_keys)."""
     path = Path(out_dir) / filename
     saved = shared_checkpoints.load_checkpoint(path, hint=f"train one first (python train.py --out_dir={out_dir})")
     if is_nanogpt_checkpoint(saved) and not for_resume:
