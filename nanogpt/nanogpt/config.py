@@ -201,9 +201,8 @@ def validate(cfg: TrainConfig) -> None:
         if not 0.0 <= getattr(cfg, key) < 1.0:
             raise UserError(f"config key {key!r} must be in [0, 1), got {getattr(cfg, key)}")
     threads_option(cfg.threads)  # 'auto' or a number >= 1, checked; 'auto' is measured once, when the run starts
-    accumulation_steps(
-        cfg
-    )  # total_batch_size must split into whole micro-batches (per process: distributed.split_batch)
+    # total_batch_size must split into whole micro-batches (per process: distributed.split_batch)
+    accumulation_steps(cfg)
 
 
 # keys that only matter when another key says so: {key: (what they need, is it there?)}
