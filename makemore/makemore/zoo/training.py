@@ -288,7 +288,7 @@ class Progress:
     """Where the run stands; last.pt saves it, --resume reads it back."""
 
     step: int = 0  # optimizer steps taken
-    seconds: float = 0.0  # training time before this process took over (a resumed run's earlier time)
+    seconds: float = 0.0  # training time: a resumed run's earlier time; the whole run's once the loop ends
     best_test_loss: float = math.inf
     best_step: int = 0
 
@@ -296,14 +296,14 @@ class Progress:
 class StepTimer:
     """Seconds per step since the last progress line or evaluation (evaluation time is not time per step)."""
 
-    def __init__(self):
-        self.restart()
+    def __init__(self, step: int):
+        self.restart(step)
 
-    def restart(self) -> None:
-        self.start, self.steps = time.perf_counter(), 0
+    def restart(self, step: int) -> None:
+        self.start, self.start_step = time.perf_counter(), step
 
-    def seconds_per_step(self) -> float:
-        return (time.perf_counter() - self.start) / self.steps
+    def seconds_per_step(self, step: int) -> float:
+        return (time.perf_counter() - self.start) / (step - self.start_step)
 
 
 def start_run(model_type, config, data, cfg, out_dir, device, resume, log, initial_weights) -> tuple[Run, Progress]:
@@ -352,7 +352,7 @@ def train_step(run: Run, lr: float) -> torch.Tensor:
 
 def log_progress(run: Run, progress: Progress, loss: torch.Tensor, lr: float, timer: StepTimer) -> None:
     endless = run.cfg.max_steps < 0
-    seconds_per_step = timer.seconds_per_step()
+    seconds_per_step = timer.seconds_per_step(progress.step)
     values = {"loss": loss.item(), "lr": lr, **({"until": "Ctrl-C"} if endless else {})}
     total = None if endless else run.cfg.max_steps
     rate = run.cfg.batch_size / seconds_per_step
@@ -437,22 +437,21 @@ def run_training(
 
     run.model.train()
     start = time.perf_counter()
-    timer = StepTimer()
+    timer = StepTimer(progress.step)
     evaluated_at = None
     with StopOnCtrlC() as ctrl_c:
         while (cfg.max_steps < 0 or progress.step < cfg.max_steps) and not ctrl_c.requested:
             lr = lr_at(cfg, progress.step)
             loss = train_step(run, lr)
             progress.step += 1
-            timer.steps += 1
             if due(progress.step, cfg.log_interval, cfg.max_steps):
                 log_progress(run, progress, loss, lr, timer)
-                timer.restart()
+                timer.restart(progress.step)
             if due(progress.step, cfg.eval_interval, cfg.max_steps):
                 evaluate_and_save(run, progress, progress.seconds + time.perf_counter() - start)
                 log_samples(run, progress.step)
                 evaluated_at = progress.step
-                timer.restart()
+                timer.restart(progress.step)
         if ctrl_c.requested:
             log(
                 f"Ctrl-C at step {progress.step}: the step finished; evaluating, saving and sampling (Ctrl-C again: "
