@@ -314,9 +314,11 @@ def test_the_estimate_is_the_models_parameter_count():
         dict(vocab_size=70, block_size=16, n_layer=2, n_head=2, n_embd=32, bias=False, tie_weights=False),
         dict(vocab_size=50, block_size=16, n_layer=1, n_head=2, n_embd=16, pos_emb="rope"),
         dict(vocab_size=50, block_size=16, n_layer=2, n_head=2, n_embd=16, norm="rmsnorm", bias=True),
+        dict(vocab_size=50, block_size=16, n_layer=2, n_head=2, n_embd=16, qk_norm=True, mlp_act="relu2"),
     ]:
         assert estimated_params("gpt", args) == sum(p.numel() for p in build_model("gpt", args).parameters())
-    assert estimated_params("bigram", {"vocab_size": 65}) == 65 * 65
+    bigram = {"vocab_size": 65, "block_size": 16}
+    assert estimated_params("bigram", bigram) == sum(p.numel() for p in build_model("bigram", bigram).parameters())
 
 
 @pytest.mark.parametrize(
