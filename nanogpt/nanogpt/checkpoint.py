@@ -237,11 +237,11 @@ def device_memory(device: torch.device) -> int | None:
     return None
 
 
-def check_model_fits(kind: str, model_args: dict, device: torch.device, memory_bytes: int | None = None) -> None:
+def check_model_fits(kind: str, model_args: dict, device: torch.device) -> None:
     """Refuse, before any allocation, a model whose weights, gradients and AdamW state (16 bytes a parameter in
-    fp32) exceed the device's memory (memory_bytes, else device_memory): a 10**12-layer config would otherwise
-    build layers for minutes."""
-    memory_bytes = memory_bytes or device_memory(device)
+    fp32) exceed the device's memory (device_memory): a 10**12-layer config would otherwise build layers for
+    minutes."""
+    memory_bytes = device_memory(device)
     params = estimated_params(kind, model_args)
     needed = 16 * params
     if memory_bytes and needed > memory_bytes:
