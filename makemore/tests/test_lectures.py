@@ -201,18 +201,22 @@ EXERCISE_05 = LECTURES / "exercises_05.py"
 def _fill(text: str, solutions: dict[str, str]) -> str:
     """Replace the `raise NotImplementedError  # YOUR CODE` line of each named function with its solution."""
     for name, body in solutions.items():
-        pattern = re.compile(rf"(def {name}\(.*\):\n(?:(?!def ).*\n)*?)    raise NotImplementedError  # YOUR CODE\n")
+        pattern = re.compile(
+            rf"(def {name}\(.*\)(?: -> .*)?:\n(?:(?!def ).*\n)*?)    raise NotImplementedError  # YOUR CODE\n"
+        )
         solution = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
         text, count = pattern.subn(lambda m, s=solution: m.group(1) + s, text, count=1)
         assert count == 1, name
     return text
 
 
-def _run_exercises(tmp_path, solutions) -> dict[str, str]:
-    copy = tmp_path / "lectures" / "exercises_05.py"
+def _run_filled(tmp_path, name: str, solutions: dict[str, str]) -> tuple[dict[str, str], str]:
+    """Run a copy of lectures/<name> with the solutions filled in; returns the checker's verdicts and its output."""
+    copy = tmp_path / "lectures" / name
     copy.parent.mkdir(parents=True)
-    copy.write_text(_fill(EXERCISE_05.read_text(), solutions))
-    return parse_exercises(run_walkthrough(copy, tmp_path).stdout)
+    copy.write_text(_fill((LECTURES / name).read_text(), solutions))
+    stdout = run_walkthrough(copy, tmp_path).stdout
+    return parse_exercises(stdout), stdout
 
 
 def test_exercises_05_blank_are_all_not_done(tmp_path):
@@ -222,13 +226,13 @@ def test_exercises_05_blank_are_all_not_done(tmp_path):
 
 def test_exercises_05_solved_are_all_right(tmp_path):
     assert len(EXERCISE_05_SOLUTIONS) == 29
-    status = _run_exercises(tmp_path, EXERCISE_05_SOLUTIONS)
+    status, _ = _run_filled(tmp_path, "exercises_05.py", EXERCISE_05_SOLUTIONS)
     assert len(status) == 29 and set(status.values()) == {"right"}, status
 
 
 def test_exercises_05_one_wrong_formula_is_caught(tmp_path):
     wrong = {**EXERCISE_05_SOLUTIONS, "d_hpreact": "return (1.0 - t.h) * d.h"}  # tanh' = 1 - tanh^2, not 1 - tanh
-    status = _run_exercises(tmp_path, wrong)
+    status, _ = _run_filled(tmp_path, "exercises_05.py", wrong)
     assert status.pop("1 dhpreact") == "wrong"
     assert set(status.values()) == {"right"}, status
 
@@ -248,21 +252,13 @@ EXERCISE_04_SOLUTIONS = {
 }
 
 
-def _run_exercises_04(tmp_path, solutions) -> tuple[dict[str, str], str]:
-    copy = tmp_path / "lectures" / "exercises_04.py"
-    copy.parent.mkdir(parents=True)
-    copy.write_text(_fill(EXERCISE_04.read_text(), solutions))
-    stdout = run_walkthrough(copy, tmp_path).stdout
-    return parse_exercises(stdout), stdout
-
-
 def test_exercises_04_blank_are_all_not_done(tmp_path):
     status = parse_exercises(run_walkthrough(EXERCISE_04, tmp_path).stdout)
     assert len(status) == 3 and set(status.values()) == {"not done"}, status
 
 
 def test_exercises_04_solved_are_all_right(tmp_path):
-    status, _ = _run_exercises_04(tmp_path, EXERCISE_04_SOLUTIONS)
+    status, _ = _run_filled(tmp_path, "exercises_04.py", EXERCISE_04_SOLUTIONS)
     assert len(status) == 3 and set(status.values()) == {"right"}, status
 
 
@@ -276,22 +272,18 @@ def test_exercises_04_wrong_answers_are_caught_and_named(tmp_path):
             return linear_W * scale, -running_mean * scale + bn_beta
             """,
     }
-    status, stdout = _run_exercises_04(tmp_path, {**EXERCISE_04_SOLUTIONS, **wrong})
+    status, stdout = _run_filled(tmp_path, "exercises_04.py", {**EXERCISE_04_SOLUTIONS, **wrong})
     assert set(status.values()) == {"wrong"}, status
     assert "W2: you say it changes, but in 100 steps of training it never changes" in stdout
     assert "Linear(30, 100, bias) + BatchNorm1d: first differing value at output[0, " in stdout
     # a fold that is wrong only for the deep net's layers: the bias-free case gets a zero bias of the wrong shape
     shape = {"fold": EXERCISE_04_SOLUTIONS["fold"].replace("torch.zeros_like(running_mean)", "torch.zeros(1, 1)")}
-    status, stdout = _run_exercises_04(tmp_path / "shape", {**EXERCISE_04_SOLUTIONS, **shape})
+    status, stdout = _run_filled(tmp_path / "shape", "exercises_04.py", {**EXERCISE_04_SOLUTIONS, **shape})
     assert status["2 BatchNorm folded into the Linear before it"] == "wrong", status
     assert "b' should have shape (100,), got (1, 100)" in stdout
 
 
 # --- lectures 2 and 3: bigram, MLP ------------------------------------------------------------------------------
-
-
-def _png(path: Path) -> bool:
-    return path.exists() and path.stat().st_size > 5_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def _close(results: dict, measured: dict) -> None:
@@ -359,8 +351,8 @@ def test_lecture_02_fast_mode_numbers(lecture_02):
 
 
 def test_lecture_02_figures(lecture_02):
-    assert _png(lecture_02[1] / "counts.png") and _png(lecture_02[1] / "smoothing.png")
-    assert _png(lecture_02[1] / "one_hot.png")
+    assert _is_png(lecture_02[1] / "counts.png") and _is_png(lecture_02[1] / "smoothing.png")
+    assert _is_png(lecture_02[1] / "one_hot.png")
 
 
 def test_lecture_03_gives_the_lectures_numbers(lecture_03):
@@ -402,8 +394,8 @@ def test_lecture_03_fast_mode_trainings(lecture_03):
 
 
 def test_lecture_03_figures(lecture_03):
-    assert _png(lecture_03[1] / "lr_finder.png") and _png(lecture_03[1] / "embedding.png")
-    assert _png(lecture_03[1] / "loss.png")
+    assert _is_png(lecture_03[1] / "lr_finder.png") and _is_png(lecture_03[1] / "embedding.png")
+    assert _is_png(lecture_03[1] / "loss.png")
 
 
 def test_lecture_03_fast_mode_says_it_cannot_show_the_embedding_order(lecture_03):
@@ -488,26 +480,6 @@ EXERCISE_03_SOLUTIONS = {
         return [params[0], params[1] * 0.2, params[2] * 0.01, params[3] * 0.01, params[4] * 0.0]
         """,
 }
-
-
-def _fill_typed(text: str, solutions: dict[str, str]) -> str:
-    """`_fill` for functions with a return annotation (`def f(x) -> int:`)."""
-    for name, body in solutions.items():
-        pattern = re.compile(
-            rf"(def {name}\(.*\)(?: -> .*)?:\n(?:(?!def ).*\n)*?)    raise NotImplementedError  # YOUR CODE\n"
-        )
-        solution = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
-        text, count = pattern.subn(lambda m, s=solution: m.group(1) + s, text, count=1)
-        assert count == 1, name
-    return text
-
-
-def _run_filled(tmp_path, name: str, solutions: dict[str, str]) -> tuple[dict[str, str], str]:
-    copy = tmp_path / "lectures" / name
-    copy.parent.mkdir(parents=True)
-    copy.write_text(_fill_typed((LECTURES / name).read_text(), solutions))
-    stdout = run_walkthrough(copy, tmp_path).stdout
-    return parse_exercises(stdout), stdout
 
 
 EXERCISES_02 = [
