@@ -20,6 +20,7 @@ optional extra `nanogpt[corpora]`.
 """
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -62,10 +63,14 @@ def read_pieces(path: Path, piece_chars: int):
         yield "".join(piece)
 
 
+def _reason(error: OSError) -> str:
+    """An OSError's reason in words: `permission denied`, `no space left on device`."""
+    return (error.strerror or str(error)).lower()
+
+
 def _unreadable(path, error: OSError) -> UserError:
-    """`cannot read <path> (permission denied)`: the reason in words, for any OSError while reading an input."""
-    reason = (error.strerror or str(error)).lower()
-    return UserError(f"cannot read {path} ({reason})")
+    """`cannot read <path> (permission denied)`, for any OSError while reading an input."""
+    return UserError(f"cannot read {path} ({_reason(error)})")
 
 
 class Corpus:
@@ -270,23 +275,16 @@ def _batches(jobs, max_chars: int = 32 << 20, max_jobs: int = 4096):
         yield batch
 
 
-class _writing:
+@contextlib.contextmanager
+def _writing(path):
     """Turns an OSError while writing `path` (a full disk, a quota, a folder gone) into one line."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if isinstance(error, OSError):
-            reason = (error.strerror or str(error)).lower()
-            raise UserError(
-                f"cannot write {self.path} ({reason}); the shards finished so far are kept: free some space "
-                "and run the same command again to continue"
-            ) from None
-        return False
+    try:
+        yield
+    except OSError as e:
+        raise UserError(
+            f"cannot write {path} ({_reason(e)}); the shards finished so far are kept: free some space "
+            "and run the same command again to continue"
+        ) from None
 
 
 def _write_json(path, data, indent: int = 2) -> None:
