@@ -111,10 +111,10 @@ def draw(series: dict, baselines: bool = True):
 
 
 def plot(series: dict, out_path, baselines: bool = True) -> Path:
-    import matplotlib.pyplot as plt
-
-    out_path = check_output(out_path)
+    out_path = check_output(out_path)  # before drawing
     fig = draw(series, baselines)
+    import matplotlib.pyplot as plt  # after draw(): it names a missing matplotlib in one line and picks Agg
+
     fig.tight_layout()
     try:
         with atomic_path(out_path) as tmp:  # a failed write leaves the previous figure, never half of one
@@ -133,8 +133,7 @@ def main(argv=None) -> None:
     parser.add_argument("--no-baselines", action="store_true", help="leave out the GPT-2/GPT-3 124M lines")
     args = parser.parse_args(argv)
     series = read_log(Path(args.out_dir) / "log.jsonl")
-    output = check_output(args.output or Path(args.out_dir) / "log.png")  # before drawing
-    path = plot(series, output, not args.no_baselines)
+    path = plot(series, args.output or Path(args.out_dir) / "log.png", not args.no_baselines)
     last = {k: v[-1] for k, v in series.items() if v}
     print(f"wrote {path}; last: " + ", ".join(f"{k} {v[1]:.4f} at step {v[0]}" for k, v in last.items()))
 
