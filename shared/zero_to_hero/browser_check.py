@@ -39,8 +39,9 @@ def find_chromium() -> str | None:
     if os.environ.get("CHROMIUM"):
         return os.environ["CHROMIUM"]
     for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
+        path = shutil.which(name)
+        if path:
+            return path
     return None
 
 
