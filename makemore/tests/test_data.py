@@ -75,11 +75,6 @@ def test_split_matches_the_lecture_recipe():
     assert split_words(words, seed=42) == (expected[:40], expected[40:45], expected[45:])
 
 
-def test_split_rejects_bad_fractions():
-    with pytest.raises(ValueError):
-        split_words(["a", "b"], seed=0, fractions=(0.5, 0.5, 0.5))
-
-
 def test_windows_of_one_word():
     vocab = Vocab.from_words(["emma"])  # . a e m -> 0 1 2 3
     X, Y = build_windows(["emma"], vocab, block_size=3)
