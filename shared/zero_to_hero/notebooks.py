@@ -232,14 +232,15 @@ def main(argv=None) -> int:
             continue
         saved = figures_saved(before, figure_files(figures))
         notebook = nbformat.read(target, as_version=4)
-        problem = check_images(path.name, notebook, saved, walkthrough=bool(WALKTHROUGH.match(path.name)))
+        walkthrough = bool(WALKTHROUGH.match(path.name))
+        problem = check_images(path.name, notebook, saved, walkthrough=walkthrough)
         if problem:
             failed.append(path)
             print(f"FAILED {problem}", flush=True)
             continue
         images = f"{count_images(notebook)} images inline, {saved} figures saved"
         print(f"ok     {path} -> {target} ({time.perf_counter() - start:.1f} s; {images})", flush=True)
-        if WALKTHROUGH.match(path.name):
+        if walkthrough:
             executed.append(target)
     print(f"{len(files) - len(failed)} of {len(files)} notebooks ran with their figures inline")
     if args.html and executed:
