@@ -208,16 +208,18 @@ def validate(cfg: TrainConfig) -> None:
 # keys that only matter when another key says so: {key: (what they need, is it there?)}
 GPT_ONLY = ("n_layer", "n_head", "n_embd", "dropout", "bias", "pos_emb", "norm", "qk_norm", "mlp_act", "tie_weights")
 GPT_ONLY += ("zero_init", "logit_softcap")
-NEEDS = {key: ("--model=gpt", lambda cfg: cfg.model == "gpt") for key in GPT_ONLY}
-NEEDS.update({key: ("--optimizer=muon", lambda cfg: cfg.optimizer == "muon") for key in ("muon_lr", "muon_momentum")})
-NEEDS.update(
-    {key: ("--decay_lr=True", lambda cfg: cfg.decay_lr) for key in ("warmup_iters", "lr_decay_iters", "min_lr")}
-)
-NEEDS.update({key: ("--hellaswag_interval", lambda cfg: cfg.hellaswag_interval) for key in ("hellaswag_limit",)})
-NEEDS["hellaswag_file"] = NEEDS["hellaswag_limit"]
-NEEDS.update({key: ("--sample_interval", lambda cfg: cfg.sample_interval) for key in ("sample_prompt", "sample_count")})
-NEEDS["sample_tokens"] = NEEDS["sample_count"]
-NEEDS.update({key: ("--wandb_log=True", lambda cfg: cfg.wandb_log) for key in ("wandb_project", "wandb_run_name")})
+NEEDS = {
+    key: (needs, holds)
+    for keys, needs, holds in [
+        (GPT_ONLY, "--model=gpt", lambda cfg: cfg.model == "gpt"),
+        (("muon_lr", "muon_momentum"), "--optimizer=muon", lambda cfg: cfg.optimizer == "muon"),
+        (("warmup_iters", "lr_decay_iters", "min_lr"), "--decay_lr=True", lambda cfg: cfg.decay_lr),
+        (("hellaswag_limit", "hellaswag_file"), "--hellaswag_interval", lambda cfg: cfg.hellaswag_interval),
+        (("sample_prompt", "sample_count", "sample_tokens"), "--sample_interval", lambda cfg: cfg.sample_interval),
+        (("wandb_project", "wandb_run_name"), "--wandb_log=True", lambda cfg: cfg.wandb_log),
+    ]
+    for key in keys
+}
 
 
 def inert_keys_note(cfg: TrainConfig, given: set[str] | None) -> str | None:
