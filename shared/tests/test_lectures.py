@@ -413,6 +413,18 @@ def test_pages_render_offline_with_an_index_in_lecture_order(tmp_path):
     assert "<script" not in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page  # nothing to fetch
 
 
+@pytest.mark.parametrize("full", [True, False])
+def test_a_shorter_lecture_says_so_on_its_full_mode_page_only(tmp_path, full):
+    import nbformat
+
+    path = tmp_path / "06_wavenet.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lecture 6")]), path)
+    build_pages([path], tmp_path / "html", full=full)
+    page = (tmp_path / "html" / "06_wavenet.html").read_text()
+    said = "The lecture's own run is longer than 10 minutes on a CPU; here every row of the performance log"
+    assert (said in page) == full, page[:2000]
+
+
 @pytest.mark.parametrize("stem", sorted(SHORTER_THAN_THE_LECTURE))
 def test_shorter_than_the_lecture_notes_match_their_walkthroughs(stem):
     """The book's hand-written notes name an existing walkthrough, and every step count they say we train
