@@ -22,11 +22,11 @@ def special_token_regex(tokens) -> regex.Pattern:
     return regex.compile(f"({alternatives})")
 
 
-def check_text(text, what: str = "text") -> None:
+def check_text(text) -> None:
     """TypeError unless `text` is a str: bytes, None or a list would fail later with a puzzling message."""
     if not isinstance(text, str):
         hint = " (decode bytes first: data.decode('utf-8'))" if isinstance(text, bytes | bytearray) else ""
-        raise TypeError(f"{what} must be a str, got {type(text).__name__}{hint}")
+        raise TypeError(f"text must be a str, got {type(text).__name__}{hint}")
 
 
 def check_training_text(text) -> None:
