@@ -157,7 +157,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--sample-only",
         action="store_true",
-        help="load <out-dir>/best.pt, print --num-samples words (50 by default), exit",
+        help=f"load <out-dir>/best.pt, print --num-samples words ({SAMPLE_ONLY_SAMPLES} by default), exit",
     )
     args = p.parse_args(argv)
     if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
