@@ -166,9 +166,9 @@ EXERCISE_SOLUTIONS = {
 }
 
 
-def exercises_filled_in(solutions: dict[str, str]) -> str:
-    """exercises_07.py with the blank of each named function replaced by its solution."""
-    source = EXERCISES.read_text(encoding="utf-8")
+def exercises_filled_in(solutions: dict[str, str], exercises: Path = EXERCISES) -> str:
+    """The exercise file (exercises_07.py unless named) with the blank of each named function replaced."""
+    source = exercises.read_text(encoding="utf-8")
     for name, body in solutions.items():
         start = source.index(f"def {name}(")
         indent = source[source.rindex("\n", 0, start) + 1 : start]  # a method's blank is indented one level more
@@ -307,7 +307,8 @@ def test_lecture_09_training_pieces_learn(lecture_09):
     assert float(results["run_val_loss_scaled_down"][0]) < 10.5  # the run through train.py learned something
     assert "our scorer == nanogpt.hellaswag.ending_losses on 5 examples" in proc.stdout
     assert "Batches: rank 0's rows + rank 1's rows == one process's rows" in proc.stdout
-    assert "RESULT speedup_cpu" in proc.stdout and "n/a on a CPU" in proc.stdout
+    assert float(results["speedup_cpu"][0]) > 0 and results["speedup_cpu"][1] == "10.8 (A100)"  # a CPU timing: noisy
+    assert "n/a on a CPU" in proc.stdout
     assert "torchrun --standalone --nproc_per_node=8 train.py configs/gpt2_fineweb.py" in proc.stdout
 
 
@@ -397,21 +398,10 @@ EXERCISES_09_SOLUTIONS = {
 }
 
 
-def _fill_09(solutions: dict[str, str]) -> str:
-    """exercises_09.py with the `raise NotImplementedError  # YOUR CODE` of each named function replaced."""
-    text = EXERCISES_09.read_text()
-    for name, body in solutions.items():
-        pattern = re.compile(rf"(def {name}\(.*\):\n)    raise NotImplementedError  # YOUR CODE\n")
-        solution = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
-        text, count = pattern.subn(lambda m, s=solution: m.group(1) + s, text, count=1)
-        assert count == 1, name
-    return text
-
-
 def _run_exercises_09(tmp_path, solutions):
     copy = tmp_path / "lectures" / "exercises_09.py"
     copy.parent.mkdir(parents=True)
-    copy.write_text(_fill_09(solutions))
+    copy.write_text(exercises_filled_in(solutions, EXERCISES_09), encoding="utf-8")
     proc = run_walkthrough(copy, tmp_path)
     return parse_exercises(proc.stdout), proc.stdout
 
