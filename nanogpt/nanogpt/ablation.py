@@ -196,10 +196,10 @@ def run_ablation(baseline_file, recipe_file, names=None, seeds=(1337, 1338), bud
         settings = {"budget": budget, "eval_every": eval_every, "targets": list(targets), "seeds": list(seeds)}
         settings.update(baseline=str(baseline_file), recipe=str(recipe_file), overrides=overrides or {})
         settings.update(torch=torch.__version__, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-        if out is not None:
-            prepare_out_dir(out, "--out_dir")  # before the runs, not after
-        # two ablations into one ablation.json would mix their runs: the folder is held for this one
-        with hold_folder(out, "--out_dir") if out is not None else contextlib.nullcontext():
+        held = contextlib.nullcontext()
+        if out is not None:  # checked before the runs, not after; held: two ablations in one would mix their runs
+            held = hold_folder(prepare_out_dir(out, "--out_dir"), "--out_dir")
+        with held:
             runs = {name: [] for name in names}  # the table's order
             started, total = time.perf_counter(), len(names) * len(seeds)
             for seed in seeds:  # all variants once, then again: an interrupted run still compares them all
