@@ -144,20 +144,21 @@ def check_exercise_1b():
     return abs(answer - reference)
 
 
-def _check_fold(linear: Linear, bn: BatchNorm1d, x: torch.Tensor, where: str) -> float:
-    """Max |diff| between the learner's folded layer and Linear -> BatchNorm (eval) on x; names the first miss."""
+def _check_fold(linear: Linear, bn: BatchNorm1d, x: torch.Tensor, where: str):
+    """(max |diff|, W', b') between the learner's folded layer and Linear -> BatchNorm (eval) on x; names the
+    first miss."""
     fan_in, fan_out = linear.weight.shape
     args = [linear.weight, linear.bias, bn.gamma, bn.beta, bn.running_mean, bn.running_var, bn.eps]
     with torch.no_grad():
         answer = fold(*[a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args])
         if not isinstance(answer, tuple) or len(answer) != 2:
             print(f"  {where}: fold should return a tuple (W', b'), got {type(answer).__name__}")
-            return float("inf")
+            return float("inf"), None, None
         W, b = (torch.as_tensor(t) for t in answer)
         for name, t, shape in (("W'", W, (fan_in, fan_out)), ("b'", b, (fan_out,))):
             if tuple(t.shape) != shape:
                 print(f"  {where}: {name} should have shape {shape}, got {tuple(t.shape)}")
-                return float("inf")
+                return float("inf"), None, None
         bn.eval()
         expected = bn(linear(x))
         folded = x @ W + b
@@ -170,7 +171,7 @@ def _check_fold(linear: Linear, bn: BatchNorm1d, x: torch.Tensor, where: str) ->
                 f"Linear -> BatchNorm {expected[row, col].item():.6f}"
             )
             print("  hint: write gamma * (x @ W + b - mean) / sqrt(var + eps) + beta as x @ (...) + (...)")
-    return worst
+    return worst, W, b
 
 
 def check_exercise_2():
@@ -185,7 +186,7 @@ def check_exercise_2():
         bn.running_var.copy_(0.5 + torch.rand(100, generator=g))
     linear, bn = linear.double(), bn.double()  # in float64, rounding can't blur a right or a wrong answer
     x = torch.randn(256, 30, generator=g, dtype=torch.float64)
-    worst = _check_fold(linear, bn, x, "Linear(30, 100, bias) + BatchNorm1d")
+    worst, _, _ = _check_fold(linear, bn, x, "Linear(30, 100, bias) + BatchNorm1d")
     if not worst <= 1e-5:
         return worst
     # the lecture's deep net, trained a little (so its running statistics are real), every Linear folded
@@ -205,11 +206,10 @@ def check_exercise_2():
         for k, layer in enumerate(layers):
             if isinstance(layer, Linear):
                 where = f"bn_mlp layer {k} (Linear {tuple(layer.weight.shape)}) + layer {k + 1} (BatchNorm1d)"
-                worst = max(worst, _check_fold(layer, layers[k + 1], x, where))
-                if not worst <= 1e-5:
-                    return worst
-                W, b = fold(layer.weight, layer.bias, *(getattr(layers[k + 1], a) for a in ("gamma", "beta")),
-                            layers[k + 1].running_mean, layers[k + 1].running_var, layers[k + 1].eps)  # fmt: skip
+                diff, W, b = _check_fold(layer, layers[k + 1], x, where)
+                if not diff <= 1e-5:  # also catches nan
+                    return diff
+                worst = max(worst, diff)
                 folded = Linear(*W.shape, torch.Generator(), bias=True).double()
                 folded.weight.copy_(W)
                 folded.bias.copy_(b)
@@ -218,7 +218,7 @@ def check_exercise_2():
                 folded_layers.append(layer)
             x = layer(x)
         folded_net = nn.Sequential(*folded_layers)
-        return max(worst, (folded_net(contexts) - net(contexts)).abs().max().item())
+        return max((folded_net(contexts) - net(contexts)).abs().max().item(), worst)  # nan first: max keeps it
 
 
 exercises = Exercises()
