@@ -1,5 +1,8 @@
 """The shared data pipeline: words, vocabulary, split by word, context windows, bad input."""
 
+import ast
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -99,6 +102,35 @@ def test_windows_of_no_words_and_bad_block_size():
     assert X.shape == (0, 3) and Y.shape == (0,)
     with pytest.raises(ValueError):
         build_windows(["ab"], vocab, 0)
+
+
+def definitions(path, wanted) -> dict[str, str]:
+    """{name: its syntax tree, dumped} of the top-level definitions of a Python file whose name `wanted` accepts."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        name = getattr(node, "name", None)
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+        if name and wanted(name):
+            found[name] = ast.dump(node)
+    return found
+
+
+def test_the_shared_code_and_its_tests_are_the_same_in_wavenet():
+    """data.py's shared functions and the test_shared_* block below are copies in wavenet (each package stands
+    alone); in the monorepo, a change to one copy only fails here."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "wavenet" / "wavenet" / "data.py").is_file():
+        pytest.skip("makemore outside the monorepo: no wavenet beside it")
+    names = ["BOUNDARY", "Vocab", "build_windows", "load_words", "split_words"]
+    ours = definitions(root / "makemore" / "makemore" / "data.py", names.__contains__)
+    assert sorted(ours) == names
+    assert ours == definitions(root / "wavenet" / "wavenet" / "data.py", names.__contains__)
+    shared_tests = definitions(Path(__file__), lambda name: name.startswith("test_shared_"))
+    assert shared_tests
+    assert shared_tests == definitions(
+        root / "wavenet" / "tests" / "test_data.py", lambda n: n.startswith("test_shared_")
+    )
 
 
 # --- The behaviour makemore's and wavenet's data.py share: the same block in both packages' test_data.py ----------
