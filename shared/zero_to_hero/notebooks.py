@@ -9,9 +9,9 @@ is also rendered to a static HTML page (nbconvert), with an index page in lectur
 
 `nox -s notebooks` runs every package's lectures this way (and renders and browser-checks the pages); `nox -s book`
 builds the full-mode pages into out/book/. These tools are needed here only, so they are an optional extra,
-never a dependency of a lecture package. A notebook that raises stops the run with exit status 1 and names the
-cell; so does a walkthrough that shows fewer figures inline than it saved (a figure saved some other way than
-`lecture.savefig`/`lecture.savegraph`), or none at all.
+never a dependency of a lecture package. A notebook that raises is reported with the failing cell, the other
+notebooks still run, and the run ends with exit status 1; so does a walkthrough that shows fewer figures inline
+than it saved (a figure saved some other way than `lecture.savefig`/`lecture.savegraph`), or none at all.
 """
 
 import argparse
