@@ -639,6 +639,18 @@ lecture.result(
 DEEP_STEPS = lecture.steps(full=30_000, fast=200)
 
 
+def plot_update_ratios(ax, ratios, title, up_to_step=None):
+    """log10(update std / weight std) of each Linear weight against the step, with the lecture's −3 guide."""
+    steps = torch.tensor(ratios.steps)
+    keep = steps <= (up_to_step if up_to_step is not None else steps.max())
+    series = torch.tensor(ratios.ratios)[keep]
+    for j, name in enumerate(ratios.names):
+        ax.plot(steps[keep].numpy(), series[:, j].numpy(), label=name.replace(" (Linear)", ""))
+    ax.axhline(-3, color="k", linestyle="--")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("step")
+
+
 def diagnostics_figure(snap, ratios, title, up_to_step=None):
     """The lecture's four plots in one figure: activations, their gradients, weight gradients, update:data."""
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5))
@@ -658,14 +670,7 @@ def diagnostics_figure(snap, ratios, title, up_to_step=None):
         axes[1, 0].plot(((edges[:-1] + edges[1:]) / 2).numpy(), counts.numpy(), label=label)
     axes[1, 0].set_title("weight gradient distribution", fontsize=10)
     axes[1, 0].legend(fontsize=6)
-    steps = torch.tensor(ratios.steps)
-    keep = steps <= (up_to_step if up_to_step is not None else steps.max())
-    series = torch.tensor(ratios.ratios)[keep]
-    for j, name in enumerate(ratios.names):
-        axes[1, 1].plot(steps[keep].numpy(), series[:, j].numpy(), label=name.replace(" (Linear)", ""))
-    axes[1, 1].axhline(-3, color="k", linestyle="--")
-    axes[1, 1].set_title("update:data ratio, log10", fontsize=10)
-    axes[1, 1].set_xlabel("step")
+    plot_update_ratios(axes[1, 1], ratios, "update:data ratio, log10", up_to_step)
     axes[1, 1].legend(fontsize=6)
     fig.suptitle(title)
     fig.tight_layout()
@@ -733,21 +738,12 @@ low_losses = train(
 )
 assert all(abs(low - high + 2) < 1e-3 for low, high in zip(low_ratios.ratios[0], ratios.ratios[0], strict=True))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
-high_steps = torch.tensor(ratios.steps)
-keep = high_steps < LOW_LR_STEPS
-for ax, steps, series, title in (
-    (axes[0], high_steps[keep], torch.tensor(ratios.ratios)[keep], "lr 0.1 (the run above)"),
-    (axes[1], torch.tensor(low_ratios.steps), torch.tensor(low_ratios.ratios), "lr 0.001: too low"),
-):
-    for j, name in enumerate(low_ratios.names):
-        ax.plot(steps.numpy(), series[:, j].numpy(), label=name.replace(" (Linear)", ""))
-    ax.axhline(-3, color="k", linestyle="--")
-    ax.set_title(f"update:data ratio, log10 — {title}", fontsize=10)
-    ax.set_xlabel("step")
+plot_update_ratios(axes[0], ratios, "update:data ratio, log10 — lr 0.1 (the run above)", LOW_LR_STEPS - 1)
+plot_update_ratios(axes[1], low_ratios, "update:data ratio, log10 — lr 0.001: too low")
 axes[0].legend(fontsize=6)
 lecture.savefig(fig, "update_ratio_low_lr.png")
 low_mean = torch.tensor(low_ratios.ratios).mean().item()
-high_mean = torch.tensor(ratios.ratios)[keep].mean().item()
+high_mean = torch.tensor(ratios.ratios)[torch.tensor(ratios.steps) < LOW_LR_STEPS].mean().item()
 print(f"mean log10 update:data over the first {LOW_LR_STEPS:,} steps: lr 0.1 {high_mean:.2f}, lr 0.001 {low_mean:.2f}")
 print(
     f"minibatch loss after {LOW_LR_STEPS:,} steps at lr 0.001: {sum(low_losses[-20:]) / 20:.4f} (mean of the last 20)"
