@@ -831,16 +831,7 @@ proc = subprocess.run(
 )
 print(proc.stdout, proc.stderr[-400:])
 assert proc.returncode == 0
-if lecture.save_docs:
-    shutil.copy(plot_path, PACKAGE / "docs" / "09_run.png")
-try:  # inline in a notebook
-    from IPython import get_ipython
-    from IPython.display import Image, display
-
-    if get_ipython() is not None:
-        display(Image(filename=str(plot_path)))
-except ImportError:
-    pass
+lecture.show_png("run.png", docs=True)  # drawn by nanogpt.plot: inline in a notebook, docs/09_run.png with --save-docs
 
 # %% [markdown]
 # The real thing: shard FineWeb-Edu once (online, ~1 hour on a many-core machine), then train on 8 GPUs

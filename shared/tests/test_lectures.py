@@ -100,6 +100,9 @@ def test_savefig_writes_the_png_and_docs_only_when_asked(clean, tmp_path):
     clean.setattr(sys, "argv", [str(package / "lectures" / "02_x.py"), "--save-docs"])
     Walkthrough("02").savefig(fig, "line.png", docs=True)
     assert (package / "docs" / "02_line.png").read_bytes().startswith(b"\x89PNG")
+    (lecture.out_dir / "made.png").write_bytes(path.read_bytes())  # a PNG another program wrote (nanogpt.plot)
+    Walkthrough("02").show_png("made.png", docs=True)
+    assert (package / "docs" / "02_made.png").read_bytes() == path.read_bytes()
     plt.close(fig)
 
 
@@ -359,6 +362,10 @@ ax.imshow([[0, 1], [1, 0]])
 lecture.savefig(fig, "square.png")
 
 # %%
+(lecture.out_dir / "copy.png").write_bytes((lecture.out_dir / "line.png").read_bytes())  # as another program would
+lecture.show_png("copy.png")
+
+# %%
 print("no figure here")
 
 # %%
@@ -380,12 +387,13 @@ def test_in_a_kernel_each_saved_figure_shows_once_and_a_user_error_is_one_line(t
     notebook = jupytext.reads(KERNEL_NOTEBOOK.format(backend=backend), fmt="py:percent")
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
     outputs = [cell.outputs for cell in notebook.cells]
-    assert [count_images({"cells": [cell]}) for cell in notebook.cells] == [1, 1, 0, 0]
+    assert [count_images({"cells": [cell]}) for cell in notebook.cells] == [1, 1, 1, 0, 0]
     png = outputs[0][-1]["data"]["image/png"]
     assert png and (tmp_path / "lectures" / "02" / "line.png").is_file()
     assert (tmp_path / "lectures" / "02" / "square.png").is_file()
     assert [o["output_type"] for o in outputs[1]] == ["display_data"]  # the figure alone: no Out[] with a path
-    errors = [o for o in outputs[3] if o["output_type"] == "error"]
+    assert outputs[2][-1]["data"]["image/png"] == png  # the copied PNG, shown as it is
+    errors = [o for o in outputs[4] if o["output_type"] == "error"]
     assert len(errors) == 1 and errors[0]["ename"] == "DatasetError"
     assert errors[0]["traceback"] == ["error: cannot download names.txt; set ZERO_TO_HERO_MIRROR"]
 

@@ -10,6 +10,7 @@ as a notebook). It starts with
     lecture.result("nll", 2.4540, lecture=2.454)    # RESULT nll 2.4540 (lecture: 2.454)
     lecture.savefig(fig, "counts.png", docs=True)   # out/lectures/02/counts.png (+ docs/ with --save-docs)
     lecture.savegraph(draw_dot(loss), "loss.png")   # a graphviz drawing: the PNG, and the SVG inline in a notebook
+    lecture.show_png("run.png")                     # a PNG another program wrote into out/lectures/NN/: shown the same
 
 Fast mode (`--fast` on the command line, or LECTURES_FAST=1 for notebooks) uses the small step counts;
 the tests and `nox -s notebooks` run it. Figures go under $LECTURES_OUT/lectures/NN/ (default: out/ in the
@@ -200,14 +201,20 @@ class Walkthrough:
         Returns nothing: a cell that ends with it shows the figure, not a path."""
         import matplotlib.pyplot as plt
 
-        path = self.out_dir / name
         try:
-            fig.savefig(path, dpi=dpi, bbox_inches="tight")
-            self._copy_to_docs(path, docs)
-            if self.notebook:
-                _display_png(path.read_bytes())  # the PNG itself: inline whatever backend is in use (even Agg)
+            fig.savefig(self.out_dir / name, dpi=dpi, bbox_inches="tight")
         finally:
             plt.close(fig)
+        self.show_png(name, docs)
+
+    def show_png(self, name: str, docs: bool = False) -> None:
+        """out/lectures/NN/<name>, a PNG written by savefig or by another program (`python -m nanogpt.plot
+        --output=...`): copied to docs/ like savefig's (with `--save-docs` and docs=True), shown inline in a
+        notebook (the PNG itself: inline whatever matplotlib backend is in use, even Agg)."""
+        path = self.out_dir / name
+        self._copy_to_docs(path, docs)
+        if self.notebook:
+            _display_png(path.read_bytes())
 
     def savegraph(self, drawing, name: str, docs: bool = False):
         """Save a graphviz drawing (micrograd's draw_dot) as a PNG like savefig, and return it, so that as a
